@@ -1,0 +1,73 @@
+"""What a reader can browse in one published index: articles, categories, related and recent ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.index_format import ArticleRecord, PublishedIndex
+from kb.search import Audience, SearchResponse, SearchService
+
+
+@dataclass(frozen=True)
+class Category:
+    slug: str
+    name: str
+    article_count: int
+
+
+class HelpCenter:
+    """A published index seen by one kind of reader at a time (see `Audience`)."""
+
+    def __init__(self, index: PublishedIndex, search_service: SearchService) -> None:
+        self.index = index
+        self.search_service = search_service
+
+    @property
+    def build_id(self) -> str:
+        return self.index.manifest.build_id
+
+    def search(self, query: str, k: int, audience: Audience = Audience.PUBLIC) -> SearchResponse:
+        return self.search_service.search(query, k, audience)
+
+    def articles(self, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
+        """Visible articles, sorted by title."""
+        visible = [record for record in self.index.articles.values() if audience.may_see(record)]
+        return sorted(visible, key=lambda record: record.title.lower())
+
+    def article(self, slug: str, audience: Audience = Audience.PUBLIC) -> ArticleRecord | None:
+        """The article `slug` if this audience may see it; hidden and missing look the same."""
+        record = self.index.articles.get(slug)
+        return record if record is not None and audience.may_see(record) else None
+
+    def renamed_to(self, old_slug: str, audience: Audience = Audience.PUBLIC) -> str | None:
+        """The current slug of an article once published as `old_slug`, if visible."""
+        slug = self.index.aliases.get(old_slug)
+        return slug if slug is not None and self.article(slug, audience) is not None else None
+
+    def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
+        counts: dict[str, list[str | int]] = {}
+        for record in self.articles(audience):
+            entry = counts.setdefault(record.category, [record.category_name, 0])
+            entry[1] = int(entry[1]) + 1
+        return sorted((Category(slug, str(name), int(count)) for slug, (name, count) in counts.items()),
+                      key=lambda category: category.name.lower())
+
+    def category(self, slug: str, audience: Audience = Audience.PUBLIC) -> Category | None:
+        return next((category for category in self.categories(audience) if category.slug == slug), None)
+
+    def in_category(self, slug: str, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
+        return [record for record in self.articles(audience) if record.category == slug]
+
+    def recently_updated(self, count: int, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
+        dated = [record for record in self.articles(audience) if record.updated]
+        return sorted(dated, key=lambda record: (record.updated or "", record.title), reverse=True)[:count]
+
+    def related(self, record: ArticleRecord, audience: Audience = Audience.PUBLIC, count: int = 3
+                ) -> list[ArticleRecord]:
+        """The article's `related` list, else up to `count` recent articles of its category."""
+        chosen = [self.article(slug, audience) for slug in record.related]
+        visible = [item for item in chosen if item is not None]
+        if visible:
+            return visible
+        neighbours = [item for item in self.in_category(record.category, audience) if item.slug != record.slug]
+        return sorted(neighbours, key=lambda item: item.updated or "", reverse=True)[:count]

@@ -1,0 +1,61 @@
+"""Keeps a process on the newest published index, switching when a new build is published."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+
+from kb.embedding import Embedder
+from kb.errors import IndexNotFoundError
+from kb.help_center import HelpCenter
+from kb.index_format import CURRENT_LINK, load_published_index
+from kb.search import QueryVectorCache, SearchService
+
+
+class LiveHelpCenter:
+    """Hands out the HelpCenter of the build `current` points at, reloading after each publish."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, max_query_length: int = 300,
+                 max_results: int = 50) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.max_query_length = max_query_length
+        self.max_results = max_results
+        self.query_vectors = QueryVectorCache(embedder)
+        self._target: str | None = None
+        self._help_center: HelpCenter | None = None
+        self._lock = threading.Lock()
+
+    def published_target(self) -> str | None:
+        try:
+            return os.readlink(self.index_dir / CURRENT_LINK)
+        except OSError:
+            return None
+
+    def get(self) -> HelpCenter:
+        """The current help center; a cheap link check per call, a reload only after a publish.
+
+        Raises:
+            IndexNotFoundError: nothing is published yet.
+        """
+        target = self.published_target()
+        if target is None:
+            raise IndexNotFoundError(f"no search index in {self.index_dir}: run 'kb index' first")
+        if target != self._target or self._help_center is None:
+            with self._lock:
+                if target != self._target or self._help_center is None:
+                    index = load_published_index(self.index_dir, self.embedder.model_name,
+                                                 self.embedder.model_fingerprint)
+                    service = SearchService(index, self.embedder, self.max_query_length,
+                                            self.max_results, self.query_vectors)
+                    self._help_center = HelpCenter(index, service)
+                    self._target = target
+        return self._help_center
+
+    def warm_up(self) -> None:
+        """Load the model and the index before the first request needs them."""
+        self.embedder.encode(["warm up"])
+        with contextlib.suppress(IndexNotFoundError):
+            self.get()

@@ -1,0 +1,229 @@
+"""Markdown to safe HTML: Python-Markdown, links between articles resolved, then nh3 with an allow-list."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from xml.etree.ElementTree import Element
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.extensions.toc import TocExtension
+from markdown.extensions.toc import slugify as heading_slugify
+from markdown.treeprocessors import Treeprocessor
+
+ADMONITION_KINDS = {"note", "tip", "hint", "info", "important", "warning", "caution",
+                    "attention", "danger", "error", "success"}
+CODE_LANGUAGES = {"bash", "sh", "shell", "console", "json", "yaml", "xml", "html", "css", "javascript",
+                  "js", "typescript", "python", "ruby", "php", "java", "go", "csharp", "sql", "http",
+                  "text", "plaintext", "ini", "toml", "curl"}
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
+    "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot",
+    "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "style", "scope"},
+    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
+    "li": {"id"}, "sup": {"id"}, "ol": {"start"}, "div": {"id"},
+}
+ALLOWED_CLASSES = {
+    "div": ADMONITION_KINDS | {"admonition", "footnote"},
+    "p": {"admonition-title"},
+    "a": {"headerlink", "footnote-ref", "footnote-backref"},
+    "code": {f"language-{language}" for language in CODE_LANGUAGES},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+SECTION_LEVELS = {"h2", "h3"}
+BLOCK_TAGS = {"p", "li", "tr", "div", "pre", "blockquote", "dt", "dd", "table", "ul", "ol",
+              "h2", "h3", "h4", "h5", "h6", "br", "hr"}
+
+LinkResolver = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    anchor: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """The text under one H2/H3 heading (or before the first heading, with an empty anchor)."""
+
+    anchor: str
+    title: str
+    level: int
+    heading_path: tuple[str, ...]
+    text: str
+
+
+@dataclass
+class RenderedBody:
+    html: str
+    headings: list[Heading]
+    sections: list[Section]
+    unresolved_links: list[str] = field(default_factory=list)
+
+
+class ArticleLinks(Treeprocessor):
+    """Points links between articles (`other.md#part`, or a slug) at their article URLs."""
+
+    def __init__(self, md: markdown.Markdown, resolver: LinkResolver, unresolved: list[str]) -> None:
+        super().__init__(md)
+        self.resolver = resolver
+        self.unresolved = unresolved
+
+    def run(self, root: Element) -> None:
+        for anchor in root.iter("a"):
+            href = anchor.get("href")
+            if not href:
+                continue
+            target = self.resolver(href)
+            if target is None:
+                self.unresolved.append(href)
+            elif target != href:
+                anchor.set("href", target)
+
+
+class ArticleLinksExtension(Extension):
+    def __init__(self, resolver: LinkResolver, unresolved: list[str]) -> None:
+        super().__init__()
+        self.resolver = resolver
+        self.unresolved = unresolved
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
+        md.treeprocessors.register(ArticleLinks(md, self.resolver, self.unresolved), "article_links", 1)
+
+
+def render_markdown(body: str, resolver: LinkResolver | None = None) -> RenderedBody:
+    """Render an article body to sanitized HTML, with its headings and its sections as plain text.
+
+    `resolver` maps each link target to its final URL, to itself when it is no article link,
+    or to None when it names an article or file that does not exist.
+    """
+    unresolved: list[str] = []
+    extensions: list[Extension | str] = [
+        "tables", "fenced_code", "admonition", "sane_lists", "def_list", "abbr", "footnotes",
+        TocExtension(slugify=heading_slugify, permalink="#", permalink_title="Link to this section",
+                     toc_depth="2-3"),
+    ]
+    if resolver is not None:
+        extensions.append(ArticleLinksExtension(resolver, unresolved))
+    converter = markdown.Markdown(extensions=extensions, output_format="html")
+    raw_html = converter.convert(body)
+    html = sanitize_html(raw_html)
+    headings, sections = split_sections(html)
+    return RenderedBody(html=html, headings=headings, sections=sections, unresolved_links=unresolved)
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only the allow-listed tags, attributes, classes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style", "iframe", "object", "embed", "template", "noscript"},
+        attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes=URL_SCHEMES,
+        filter_style_properties={"text-align"},
+        link_rel="noopener noreferrer",
+    )
+
+
+class SectionSplitter(HTMLParser):
+    """Cuts rendered HTML into sections at each H2/H3, collecting their plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: list[Heading] = []
+        self.sections: list[Section] = []
+        self.current_h2 = ""
+        self.anchor = ""
+        self.title = ""
+        self.level = 0
+        self.heading_path: tuple[str, ...] = ()
+        self.parts: list[str] = []
+        self.heading_tag: str | None = None
+        self.heading_anchor = ""
+        self.heading_parts: list[str] = []
+        self.skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if self.skip_depth or (tag == "a" and "headerlink" in (attributes.get("class") or "")):
+            self.skip_depth += 1 if tag == "a" else 0
+            return
+        if tag in SECTION_LEVELS:
+            self.heading_tag = tag
+            self.heading_anchor = attributes.get("id") or ""
+            self.heading_parts = []
+        elif tag in BLOCK_TAGS or tag in ("td", "th"):
+            self.write(" " if tag in ("td", "th") else "\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip_depth:
+            if tag == "a":
+                self.skip_depth -= 1
+            return
+        if tag == self.heading_tag:
+            title = normalize_space("".join(self.heading_parts))
+            self.flush()
+            level = int(tag[1])
+            if level == 2:
+                self.current_h2 = title
+                self.heading_path = (title,)
+            else:
+                self.heading_path = (self.current_h2, title) if self.current_h2 else (title,)
+            self.anchor, self.title, self.level = self.heading_anchor, title, level
+            self.headings.append(Heading(level, self.heading_anchor, title))
+            self.heading_tag = None
+        elif tag in BLOCK_TAGS:
+            self.write("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.heading_tag:
+            self.heading_parts.append(data)
+        else:
+            self.write(data)
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def flush(self) -> None:
+        text = clean_text("".join(self.parts))
+        if text:
+            self.sections.append(Section(self.anchor, self.title, self.level, self.heading_path, text))
+        self.parts = []
+
+    def close(self) -> None:
+        super().close()
+        self.flush()
+
+
+def split_sections(html: str) -> tuple[list[Heading], list[Section]]:
+    splitter = SectionSplitter()
+    splitter.feed(html)
+    splitter.close()
+    return splitter.headings, splitter.sections
+
+
+def normalize_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def clean_text(text: str) -> str:
+    """Collapse runs of spaces within lines and of blank lines between them."""
+    lines = (normalize_space(line) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)

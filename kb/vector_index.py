@@ -1,0 +1,82 @@
+"""A small nearest-neighbour index interface, with FAISS (exact inner product) behind it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class VectorIndex(Protocol):
+    """Vectors addressed by integer ids; searched by inner product (cosine for unit vectors)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
+
+    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray: ...
+
+    def save(self, path: Path) -> None: ...
+
+
+class FaissVectorIndex:
+    """Exact search over normalised vectors: IndexIDMap2 over IndexFlatIP."""
+
+    def __init__(self, dimension: int, index: Any = None) -> None:
+        import faiss
+
+        self.dimension = dimension
+        self.index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    @classmethod
+    def load(cls, path: Path) -> FaissVectorIndex:
+        import faiss
+
+        index = faiss.read_index(str(path))
+        return cls(index.d, index)
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
+                                    np.asarray(ids, dtype=np.int64))
+
+    def remove(self, ids: np.ndarray) -> None:
+        import faiss
+
+        self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64)))
+
+    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-`k` (scores, ids) per query row; ids of -1 pad missing results."""
+        import faiss
+
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if allowed_ids is None:
+            return self.index.search(queries, k)
+        if len(allowed_ids) == 0:
+            return (np.full((len(queries), k), -np.inf, dtype=np.float32),
+                    np.full((len(queries), k), -1, dtype=np.int64))
+        selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+        parameters = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        return self.index.search(queries, k, params=parameters)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        if len(ids) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([self.index.reconstruct(int(item)) for item in ids]).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))

@@ -1,0 +1,165 @@
+"""`kb index | check | search | serve`: every user mistake becomes a one-line message and an exit code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kb import __version__
+from kb.config import Settings
+from kb.errors import KbError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def location_options(function: F) -> F:
+    """--articles, --index and --model, each defaulting to its KB_* variable, then to the built-in default."""
+    function = click.option("--model", metavar="DIR", default=None,
+                            help="Local sentence-transformers model folder [env KB_MODEL].")(function)
+    function = click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
+                            help="Index folder [env KB_INDEX; default .kb-index].")(function)
+    function = click.option("--articles", type=click.Path(file_okay=False, path_type=Path), default=None,
+                            help="Articles folder [env KB_ARTICLES; default ./articles].")(function)
+    return function
+
+
+def reports_errors(function: F) -> F:
+    """Turn KbError into 'Error: message' on stderr and the error's exit code, never a traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except KbError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings.from_env(**overrides)
+
+
+def make_embedder(settings: Settings):  # type: ignore[no-untyped-def]
+    from kb.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kb")
+def cli() -> None:
+    """kb: a self-service help center with semantic search.
+
+    Articles are Markdown files with YAML front matter; `kb index` builds the search index,
+    `kb serve` runs the site and its JSON API.
+    """
+
+
+@cli.command()
+@location_options
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any article has an error.")
+@reports_errors
+def index(articles: Path | None, index: Path | None, model: str | None, strict: bool) -> None:
+    """Build the search index from the articles folder (only changed sections are re-embedded)."""
+    from indexer.build import build_index
+
+    settings = load_settings(articles=articles, index=index, model=model)
+    report = build_index(settings, make_embedder(settings))
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(
+        f"Indexed {report.article_count} articles, {report.chunk_count} chunks "
+        f"({report.embedded_count} embedded, {report.reused_count} reused) in {report.seconds:.1f} s "
+        f"-> {settings.index / 'builds' / report.build_id}")
+    if report.errors:
+        click.echo(f"{len(report.errors)} error(s): the articles named above were left out or have broken links.",
+                   err=True)
+        if strict:
+            sys.exit(1)
+
+
+@cli.command()
+@location_options
+@reports_errors
+def check(articles: Path | None, index: Path | None, model: str | None) -> None:
+    """Validate every article without indexing; exit 1 if any has an error."""
+    from kb.compiler import compile_help_center
+
+    settings = load_settings(articles=articles, index=index, model=model)
+    compiled = compile_help_center(settings.articles, settings)
+    for problem in compiled.problems:
+        click.echo(str(problem))
+    errors = len(compiled.errors)
+    warnings = len(compiled.problems) - errors
+    click.echo(f"{len(compiled.articles)} articles checked: {errors} error(s), {warnings} warning(s)", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", "count", type=int, default=None, help="Number of articles to return [default 10].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--audience", type=click.Choice(["public", "agent", "preview"]), default="public",
+              show_default=True, help="public: customers; agent: internal articles too; preview: drafts too.")
+@location_options
+@reports_errors
+def search(query: str, count: int | None, as_json: bool, audience: str, articles: Path | None,
+           index: Path | None, model: str | None) -> None:
+    """Search the published index, as the site does."""
+    from kb.live import LiveHelpCenter
+    from kb.search import Audience
+
+    settings = load_settings(articles=articles, index=index, model=model)
+    help_center = LiveHelpCenter(settings.index, make_embedder(settings), settings.max_query_length,
+                                 settings.max_results).get()
+    response = help_center.search(query, count or settings.default_results, Audience(audience))
+    if as_json:
+        click.echo(json.dumps(response.to_json(include_visibility=audience != "public"),
+                              ensure_ascii=False, indent=2))
+        return
+    if not response.results:
+        click.echo("No matching articles.")
+    for rank, result in enumerate(response.results, start=1):
+        section = f" › {result.section}" if result.section else ""
+        marker = "" if result.visibility == "public" else f" [{result.visibility}]"
+        click.echo(f"{rank}. {result.title}{section}{marker}  ({result.score:.3f})")
+        click.echo(f"   {result.url}")
+        click.echo(f"   {result.snippet}")
+
+
+@cli.command()
+@location_options
+@click.option("--host", default=None, help="Address to listen on [env KB_HOST; default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port to listen on [env KB_PORT; default 8000].")
+@click.option("--workers", type=int, default=None, help="Worker processes [env KB_WORKERS; default 1].")
+@click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
+@reports_errors
+def serve(articles: Path | None, index: Path | None, model: str | None, host: str | None, port: int | None,
+          workers: int | None, debug: bool) -> None:
+    """Serve the help center and its JSON API (gunicorn; --debug for development)."""
+    from kb.index_format import current_build, read_manifest
+    from kb_cli.server import run_server
+
+    settings = load_settings(articles=articles, index=index, model=model, host=host, port=port,
+                             workers=workers)
+    manifest = read_manifest(current_build(settings.index))
+    click.echo(f"Serving {manifest.article_count} articles from {settings.index} "
+               f"on http://{settings.host}:{settings.port}/", err=True)
+    run_server(settings, debug=debug)
+
+
+def main() -> None:
+    cli(prog_name="kb")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Index builds: broken articles skipped, incremental re-embedding, atomic switch, model check."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.build import build_index
+from indexer.publish import new_build_directory, publish
+from kb.config import Settings
+from kb.errors import IndexNotFoundError, ModelMismatchError
+from kb.index_format import CURRENT_LINK, current_build, load_published_index
+from kb.live import LiveHelpCenter
+from tests.conftest import DATA, FakeEmbedder
+
+
+def test_build_writes_manifest_chunks_articles_and_vectors(built_settings: Settings) -> None:
+    index = load_published_index(built_settings.index)
+    manifest = index.manifest
+    assert (manifest.format_version, manifest.model_name, manifest.dimension) == (1, "fake-bag-of-words", 256)
+    assert manifest.article_count == 5 == len(index.articles)
+    assert manifest.chunk_count == len(index.chunks) == index.vectors.size
+    assert sorted(manifest.article_hashes) == [
+        "account/reset-password.md", "billing/invoice-basics.md", "billing/upcoming-ai-drafts.md",
+        "getting-started/welcome.md", "playbooks/refund-escalation-playbook.md"]
+    assert index.aliases == {"forgot-password": "reset-password", "lost-password": "reset-password"}
+    sections = {(chunk.slug, chunk.anchor) for chunk in index.chunks}
+    assert ("reset-password", "the-reset-email-never-arrives") in sections
+    assert ("welcome", "invite-your-team") in sections
+
+
+def test_a_broken_article_is_reported_while_the_rest_are_indexed(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    articles = tmp_path / "articles"
+    shutil.copytree(DATA / "broken", articles)
+    settings = Settings(articles=articles, index=tmp_path / "index")
+    report = build_index(settings, fake_embedder, show_progress=False)
+    assert report.article_count == 2
+    assert sorted(load_published_index(settings.index).articles) == ["article-with-unknown-key", "valid-article"]
+    assert sorted({problem.path for problem in report.errors}) == [
+        "article_with_empty_title.md", "article_with_invalid_yaml.md", "article_with_wrong_types.md",
+        "article_without_front_matter.md", "article_without_title.md", "valid_article_duplicate_slug.md"]
+    stored = json.loads((current_build(settings.index) / "problems.json").read_text())
+    assert len(stored) == len(report.problems)
+
+
+def test_rebuild_embeds_only_changed_chunks(settings: Settings) -> None:
+    first_embedder = FakeEmbedder()
+    first = build_index(settings, first_embedder, show_progress=False)
+    assert first.embedded_count == first.chunk_count and first.reused_count == 0
+
+    unchanged_embedder = FakeEmbedder()
+    unchanged = build_index(settings, unchanged_embedder, show_progress=False)
+    assert (unchanged.embedded_count, unchanged_embedder.calls) == (0, 0)
+
+    article = settings.articles / "account" / "reset-password.md"
+    article.write_text(article.read_text().replace("wait five minutes", "wait ten minutes"))
+    edited_embedder = FakeEmbedder()
+    edited = build_index(settings, edited_embedder, show_progress=False)
+    assert edited.embedded_count == 1
+    assert edited_embedder.texts == [
+        "Reset your password > The reset email never arrives\nCheck your spam folder and wait ten minutes."]
+    assert edited.reused_count == edited.chunk_count - 1
+
+
+def test_deleted_articles_vanish_from_the_next_build(built_settings: Settings) -> None:
+    (built_settings.articles / "billing" / "invoice-basics.md").unlink()
+    build_index(built_settings, FakeEmbedder(), show_progress=False)
+    index = load_published_index(built_settings.index)
+    assert "invoice-basics" not in index.articles
+    assert all(chunk.slug != "invoice-basics" for chunk in index.chunks)
+
+
+def test_publish_switches_the_current_link_atomically_and_prunes(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    builds = []
+    for _ in range(4):
+        build = new_build_directory(index_dir)
+        (build / "marker").write_text(build.name)
+        publish(index_dir, build, keep_builds=1)
+        builds.append(build)
+        assert current_build(index_dir) == build.resolve()
+        assert not os.path.isabs(os.readlink(index_dir / CURRENT_LINK))
+    remaining = sorted(path.name for path in (index_dir / "builds").iterdir())
+    assert remaining == [builds[2].name, builds[3].name]
+    assert [path.name for path in index_dir.iterdir() if path.name.startswith(".")] == []
+
+
+def test_readers_keep_their_build_while_a_new_one_is_published(built_settings: Settings,
+                                                               fake_embedder: FakeEmbedder) -> None:
+    live = LiveHelpCenter(built_settings.index, fake_embedder)
+    before = live.get()
+    old_build = before.index.directory
+    (built_settings.articles / "account" / "reset-password.md").unlink()
+    build_index(built_settings, fake_embedder, show_progress=False)
+    assert before.article("reset-password") is not None  # an open reader keeps a whole, consistent build
+    assert old_build.is_dir()
+    after = live.get()
+    assert after is not before and after.article("reset-password") is None
+
+
+def test_a_failed_build_leaves_the_live_index_untouched(built_settings: Settings) -> None:
+    live_before = current_build(built_settings.index)
+
+    class BrokenEmbedder(FakeEmbedder):
+        model_fingerprint = FakeEmbedder.model_fingerprint
+
+        def encode(self, texts):  # type: ignore[no-untyped-def]
+            raise RuntimeError("model crashed")
+
+    (built_settings.articles / "new.md").write_text("---\ntitle: New\n---\nFresh text.\n")
+    with pytest.raises(RuntimeError):
+        build_index(built_settings, BrokenEmbedder(), show_progress=False)
+    assert current_build(built_settings.index) == live_before
+    assert len(list((built_settings.index / "builds").iterdir())) == 1
+
+
+def test_an_index_built_with_another_model_is_refused(built_settings: Settings) -> None:
+    class OtherModel(FakeEmbedder):
+        model_name = "other-model"
+        model_fingerprint = "other0002"
+
+    with pytest.raises(ModelMismatchError) as refused:
+        LiveHelpCenter(built_settings.index, OtherModel()).get()
+    message = str(refused.value)
+    assert "built with model 'fake-bag-of-words'" in message and "'other-model'" in message
+    assert "kb index" in message
+
+
+def test_another_model_reembeds_everything_instead_of_reusing(built_settings: Settings) -> None:
+    class OtherModel(FakeEmbedder):
+        model_fingerprint = "other0002"
+
+    report = build_index(built_settings, OtherModel(), show_progress=False)
+    assert report.reused_count == 0
+
+
+def test_missing_index_is_reported(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    with pytest.raises(IndexNotFoundError, match="run 'kb index' first"):
+        LiveHelpCenter(tmp_path / "none", fake_embedder).get()

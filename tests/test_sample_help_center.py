@@ -1,0 +1,78 @@
+"""The shipped sample help center: valid, complete, and searchable with the real model."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from kb.compiler import compile_help_center
+from kb.config import Settings
+from kb.help_center import HelpCenter
+from kb.index_format import load_published_index
+from kb.search import Audience, SearchService
+from tests.conftest import DATA, SAMPLE_ARTICLES
+
+GOLDEN_QUERIES = yaml.safe_load((DATA / "golden_queries.yaml").read_text(encoding="utf-8"))
+PLAIN_QUERIES = [case for case in GOLDEN_QUERIES if case.get("kind") is None]
+# Queries that dense retrieval alone ranks below fifth; strict, so a fix shows up as a failure to remove.
+KNOWN_MISSES = {"add a row to a Google Sheet every time an invoice is paid"}
+
+
+def test_sample_articles_have_no_problems() -> None:
+    compiled = compile_help_center(SAMPLE_ARTICLES, Settings(articles=SAMPLE_ARTICLES))
+    assert [str(problem) for problem in compiled.problems] == []
+    articles = [item.article for item in compiled.articles]
+    assert len(articles) >= 40
+    assert len({article.category for article in articles if article.is_public}) >= 6
+    assert len([article for article in articles if article.visibility == "internal"]) >= 3
+    assert len([article for article in articles if article.aliases]) >= 2
+    assert len([article for article in articles if article.questions]) >= 20
+
+
+def test_golden_queries_name_public_articles() -> None:
+    compiled = compile_help_center(SAMPLE_ARTICLES, Settings(articles=SAMPLE_ARTICLES))
+    public = {item.article.slug for item in compiled.articles if item.article.is_public}
+    assert len(PLAIN_QUERIES) >= 10
+    assert {case["expect"] for case in GOLDEN_QUERIES} <= public
+
+
+@pytest.fixture(scope="module")
+def sample_search(sample_settings: Settings, real_embedder) -> SearchService:  # type: ignore[no-untyped-def]
+    return SearchService(load_published_index(sample_settings.index), real_embedder)
+
+
+@pytest.mark.slow
+def test_i_forgot_my_password_finds_the_reset_article_first(sample_search: SearchService) -> None:
+    assert sample_search.search("I forgot my password", k=5).results[0].slug == "reset-your-password"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [
+    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="dense retrieval misses it"))
+    if case["query"] in KNOWN_MISSES else case
+    for case in PLAIN_QUERIES
+], ids=[case["query"][:40] for case in PLAIN_QUERIES])
+def test_customer_phrasings_find_the_right_article_near_the_top(sample_search: SearchService, case: dict) -> None:
+    slugs = [result.slug for result in sample_search.search(case["query"], k=5).results]
+    assert case["expect"] in slugs, slugs
+
+
+@pytest.mark.slow
+def test_customer_phrasings_mostly_find_the_right_article_first(sample_search: SearchService) -> None:
+    misses = [case["query"] for case in PLAIN_QUERIES
+              if sample_search.search(case["query"], k=1).results[0].slug != case["expect"]]
+    assert len(misses) <= len(PLAIN_QUERIES) // 10, misses
+
+
+@pytest.mark.slow
+def test_internal_playbooks_are_found_by_agents_only(sample_search: SearchService) -> None:
+    index = sample_search.index
+    internal = {slug for slug, record in index.articles.items() if record.visibility == "internal"}
+    center = HelpCenter(index, sample_search)
+    for record in center.articles(Audience.AGENT):
+        if record.slug in internal:
+            public_slugs = {result.slug for result in sample_search.search(record.title, k=50).results}
+            assert record.slug not in public_slugs
+            agent_top = sample_search.search(record.title, k=3, audience=Audience.AGENT).results
+            assert record.slug in {result.slug for result in agent_top}
+

@@ -1,0 +1,228 @@
+"""The JSON API under /api and the health check: shapes, limits, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from web import create_app
+
+RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet"]
+PUBLIC_SLUGS = {"welcome", "reset-password", "invoice-basics"}
+
+
+def error_of(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+    """Assert the one API error shape; return its message."""
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert list(body) == ["error"]
+    assert list(body["error"]) == ["code", "message"]
+    assert body["error"]["code"] == code
+    message = body["error"]["message"]
+    assert isinstance(message, str) and message.strip()
+    return message
+
+
+def test_search_returns_the_documented_shape(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search", query_string={"q": "send an invoice", "k": "3"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert list(body) == ["query", "results"]
+    assert body["query"] == "send an invoice"
+    assert len(body["results"]) == 3
+    assert {result["slug"] for result in body["results"]} == PUBLIC_SLUGS
+    for result in body["results"]:
+        assert list(result) == RESULT_KEYS
+        assert "visibility" not in result
+        assert isinstance(result["score"], float)
+        assert result["url"].startswith(f"/articles/{result['slug']}")
+    best = body["results"][0]
+    assert best == {"slug": "invoice-basics", "title": "Invoice basics",
+                    "url": "/articles/invoice-basics#send-an-invoice", "section": "Send an invoice",
+                    "score": best["score"], "snippet": "Open Invoices → New, add line items, and press Send."}
+    scores = [result["score"] for result in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_query_is_normalised(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/search", query_string={"q": "  reset \n  password  "}).get_json()
+    assert body["query"] == "reset password"
+    assert body["results"][0]["slug"] == "reset-password"
+
+
+@pytest.mark.parametrize("k, expected", [("1", 1), ("2", 2), ("50", 3), ("", 3)])
+def test_k_limits_the_number_of_results(client, k: str, expected: int) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/search", query_string={"q": "invoice", "k": k})
+    assert response.status_code == 200
+    assert len(response.get_json()["results"]) == expected
+
+
+@pytest.mark.parametrize("params", [
+    {"q": "invoice", "k": "0"},
+    {"q": "invoice", "k": "-1"},
+    {"q": "invoice", "k": "abc"},
+    {"q": "invoice", "k": "2.5"},
+    {"q": "invoice", "k": "51"},
+    {"q": ""},
+    {"q": "   "},
+    {},
+    {"q": "a" * 301},
+])
+def test_invalid_search_answers_400(client, settings, params: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    assert settings.max_results == 50 and settings.max_query_length == 300
+    error_of(client.get("/api/search", query_string=params), 400, "invalid_query")
+
+
+def test_over_long_query_message_names_the_limit(client, settings) -> None:  # type: ignore[no-untyped-def]
+    limit = settings.max_query_length
+    message = error_of(client.get("/api/search", query_string={"q": "x" * (limit + 1)}), 400, "invalid_query")
+    assert message == f"the search query is {limit + 1} characters long; the limit is {limit}"
+    assert client.get("/api/search", query_string={"q": "x" * limit}).status_code == 200
+
+
+def test_article_returns_the_documented_shape(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/articles/welcome")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["slug", "title", "url", "summary", "category", "tags", "updated", "sections",
+                          "related", "html"]
+    assert body["slug"] == "welcome"
+    assert body["title"] == "Welcome to Acme Invoices"
+    assert body["url"] == "/articles/welcome"
+    assert body["summary"] == "A tour of the app for new customers."
+    assert body["category"] == {"slug": "getting-started", "name": "Getting started",
+                                "url": "/categories/getting-started"}
+    assert body["tags"] == ["tour", "basics"]
+    assert body["updated"] == "2026-03-01"
+    assert body["sections"] == [
+        {"anchor": "create-your-workspace", "title": "Create your workspace", "level": 2,
+         "url": "/articles/welcome#create-your-workspace"},
+        {"anchor": "invite-your-team", "title": "Invite your team", "level": 3,
+         "url": "/articles/welcome#invite-your-team"},
+        {"anchor": "next-steps", "title": "Next steps", "level": 2, "url": "/articles/welcome#next-steps"},
+    ]
+    assert body["related"] == [
+        {"slug": "reset-password", "title": "Reset your password", "url": "/articles/reset-password"},
+        {"slug": "invoice-basics", "title": "Invoice basics", "url": "/articles/invoice-basics"},
+    ]
+    assert body["html"].startswith("<p>Acme Invoices helps you bill your clients.")
+    assert '<h2 id="create-your-workspace">' in body["html"]
+
+
+def test_article_related_excludes_internal_and_draft(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/articles/invoice-basics").get_json()
+    assert body["related"] == [{"slug": "welcome", "title": "Welcome to Acme Invoices",
+                                "url": "/articles/welcome"}]
+
+
+def test_article_alias_redirects_permanently(client) -> None:  # type: ignore[no-untyped-def]
+    for alias in ("forgot-password", "lost-password"):
+        response = client.get(f"/api/articles/{alias}")
+        assert response.status_code == 301
+        assert response.headers["Location"] == "/api/articles/reset-password"
+
+
+def test_unknown_article_is_404(client) -> None:  # type: ignore[no-untyped-def]
+    error_of(client.get("/api/articles/no-such-article"), 404, "not_found")
+
+
+def test_categories_lists_public_categories_with_counts(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/categories")
+    assert response.status_code == 200
+    assert response.get_json() == {"categories": [
+        {"slug": "account", "name": "Account", "articles": 1, "url": "/categories/account"},
+        {"slug": "billing", "name": "Billing", "articles": 1, "url": "/categories/billing"},
+        {"slug": "getting-started", "name": "Getting started", "articles": 1,
+         "url": "/categories/getting-started"},
+    ]}
+
+
+def test_healthz_reports_the_live_build(client, built_settings) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["status", "build", "built_at", "model"]
+    assert body["status"] == "ok"
+    assert body["model"] == "fake-bag-of-words"
+    assert (built_settings.index / "current").resolve().name == body["build"]
+    assert body["built_at"].endswith("+00:00")
+
+
+@pytest.mark.parametrize("method, url, status, code", [
+    ("GET", "/api/no-such-endpoint", 404, "not_found"),
+    ("GET", "/api/articles/", 404, "not_found"),
+    ("GET", "/api/articles/no-such-article", 404, "not_found"),
+    ("POST", "/api/search", 405, "method_not_allowed"),
+    ("DELETE", "/api/articles/welcome", 405, "method_not_allowed"),
+    ("PUT", "/api/categories", 405, "method_not_allowed"),
+    ("POST", "/healthz", 405, "method_not_allowed"),
+    ("GET", "/api/search?q=", 400, "invalid_query"),
+    ("GET", "/api/search?q=x&k=abc", 400, "invalid_query"),
+])
+def test_every_api_error_has_the_one_shape(client, method: str, url: str, status: int,
+                                           code: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.open(url, method=method)
+    error_of(response, status, code)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.fixture
+def unbuilt_client(tmp_path: Path, articles_dir: Path, fake_embedder):  # type: ignore[no-untyped-def]
+    """An app whose index folder has never been built."""
+    empty = Settings(articles=articles_dir, index=tmp_path / "empty")
+    return create_app({"TESTING": True, "KB_SETTINGS": empty, "KB_EMBEDDER": fake_embedder}).test_client()
+
+
+def test_without_an_index_healthz_is_unavailable(unbuilt_client) -> None:  # type: ignore[no-untyped-def]
+    response = unbuilt_client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["error"]["code"] == "index_not_found"
+    assert "build" not in body
+
+
+def test_without_an_index_api_answers_503(unbuilt_client) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/api/search?q=x", "/api/articles/welcome", "/api/categories"):
+        error_of(unbuilt_client.get(url), 503, "index_not_found")
+
+
+def test_without_an_index_pages_answer_503_html(unbuilt_client) -> None:  # type: ignore[no-untyped-def]
+    for url in ("/", "/search?q=x", "/articles/welcome", "/categories/billing"):
+        response = unbuilt_client.get(url)
+        assert response.status_code == 503
+        assert response.content_type == "text/html; charset=utf-8"
+        page = response.get_data(as_text=True)
+        assert "<h1>Help center unavailable</h1>" in page
+        assert not page.lstrip().startswith("{")
+
+
+def test_unexpected_errors_hide_details(built_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    app = create_app({"TESTING": True, "KB_SETTINGS": built_settings, "KB_EMBEDDER": fake_embedder})
+
+    def boom() -> str:
+        raise RuntimeError("secret stack detail")
+
+    app.add_url_rule("/api/boom", "boom", boom)
+    app.add_url_rule("/boom", "page_boom", boom)
+    client = app.test_client()
+    message = error_of(client.get("/api/boom"), 500, "server_error")
+    assert "secret stack detail" not in message
+    page = client.get("/boom")
+    assert page.status_code == 500
+    assert page.content_type == "text/html; charset=utf-8"
+    assert "secret stack detail" not in page.get_data(as_text=True)
+
+
+def test_method_not_allowed_names_the_allowed_methods(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/search")
+    error_of(response, 405, "method_not_allowed")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_bare_api_path_answers_json(client) -> None:  # type: ignore[no-untyped-def]
+    error_of(client.get("/api"), 404, "not_found")

@@ -1,0 +1,216 @@
+"""The HTML site: every page route, its status code and what it shows."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from indexer.build import build_index
+from kb.articles import humanize
+from kb.config import Settings
+from web import create_app
+
+PUBLIC_CATEGORIES = {"account": 1, "billing": 1, "getting-started": 1}
+HIDDEN_TITLES = ("Agent playbook for refund escalations", "AI invoice drafts (coming soon)")
+
+
+def html(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.content_type == "text/html; charset=utf-8"
+    return response.get_data(as_text=True)
+
+
+def section(page: str, name: str) -> str:
+    """The text of the first element with `class="name"` up to its closing tag of the same kind."""
+    match = re.search(r'<(\w+) class="' + re.escape(name) + r'"[^>]*>(.*?)</\1>', page, re.S)
+    assert match, f"no element with class {name!r}"
+    return match.group(2)
+
+
+def links(fragment: str) -> list[tuple[str, str]]:
+    return re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', fragment)
+
+
+def test_home_shows_site_name_categories_and_recent(client, settings) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/")
+    assert response.status_code == 200
+    page = html(response)
+    assert f"<title>{settings.site_name}</title>" in page
+    assert f'<a class="brand" href="/">{settings.site_name}</a>' in page
+    cards = re.findall(r'<a href="/categories/([^"]+)">([^<]+)</a>\s*<span class="muted">([^<]+)</span>', page)
+    assert cards == [(slug, humanize(slug), f"{count} article") for slug, count in PUBLIC_CATEGORIES.items()]
+    assert humanize("getting-started") == "Getting started"
+    recent = links(section(page, "article-list"))
+    assert recent == [("/articles/reset-password", "Reset your password"),
+                      ("/articles/invoice-basics", "Invoice basics"),
+                      ("/articles/welcome", "Welcome to Acme Invoices")]
+    assert "A tour of the app for new customers." in page
+    for title in HIDDEN_TITLES:
+        assert title not in page
+
+
+def test_search_lists_results_with_section_links(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/search", query_string={"q": "reset password"})
+    assert response.status_code == 200
+    page = html(response)
+    assert '3 articles for “reset password”' in page
+    results = section(page, "results")
+    first = re.search(r'<li class="result">(.*?)</li>', results, re.S)
+    assert first is not None
+    assert links(first.group(1)) == [
+        ("/articles/reset-password#request-a-reset-link", "Reset your password"),
+        ("/articles/reset-password#request-a-reset-link", "Request a reset link"),
+    ]
+    assert 'Section: <a href="/articles/reset-password#request-a-reset-link">' in first.group(1)
+    titles = [title for _, title in re.findall(r'<h2><a href="([^"]*)">([^<]*)</a></h2>', results)]
+    assert sorted(titles) == ["Invoice basics", "Reset your password", "Welcome to Acme Invoices"]
+    assert 'value="reset password"' in page  # the header search box keeps the query
+
+
+def test_search_escapes_html_in_the_query(client, settings) -> None:  # type: ignore[no-untyped-def]
+    attack = "<script>alert(1)</script>"
+    too_long = attack + " " + "a" * settings.max_query_length
+    for query, status in ((attack, 200), (f'"><img src=x onerror=alert(1)>{attack}', 200), (too_long, 400)):
+        response = client.get("/search", query_string={"q": query})
+        assert response.status_code == status
+        page = html(response)
+        assert "<script" not in page.lower()
+        assert "<img" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_search_without_query_shows_the_prompt(client) -> None:  # type: ignore[no-untyped-def]
+    for query in ("", "   "):
+        response = client.get("/search", query_string={"q": query})
+        assert response.status_code == 200
+        page = html(response)
+        assert "Type your question in your own words" in page
+        assert '<ol class="results">' not in page
+    assert "Type your question in your own words" in html(client.get("/search"))
+
+
+def test_search_with_over_long_query_answers_400(client, settings) -> None:  # type: ignore[no-untyped-def]
+    limit = settings.max_query_length
+    response = client.get("/search", query_string={"q": "a" * (limit + 1)})
+    assert response.status_code == 400
+    page = html(response)
+    assert '<p class="notice error" role="alert">' in page
+    assert f"the search query is {limit + 1} characters long; the limit is {limit}" in page
+    assert client.get("/search", query_string={"q": "a" * limit}).status_code == 200
+
+
+def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    """A help center whose only articles are internal or draft has nothing public to find."""
+    source = Path(__file__).parent.parent / "data" / "help_center"
+    articles = tmp_path / "hidden-only"
+    shutil.copytree(source / "playbooks", articles / "playbooks")
+    (articles / "billing").mkdir()
+    shutil.copy(source / "billing" / "upcoming-ai-drafts.md", articles / "billing")
+    hidden_settings = Settings(articles=articles, index=tmp_path / "hidden-index")
+    build_index(hidden_settings, fake_embedder, show_progress=False)
+    client = create_app({"TESTING": True, "KB_SETTINGS": hidden_settings,
+                         "KB_EMBEDDER": fake_embedder}).test_client()
+    response = client.get("/search", query_string={"q": "refund escalation"})
+    assert response.status_code == 200
+    page = html(response)
+    assert "No articles match “refund escalation”." in page
+    assert '<ol class="results">' not in page
+    home = html(client.get("/"))
+    assert "No articles have been published yet." in home
+    assert "Recently updated" not in home
+    for title in HIDDEN_TITLES:
+        assert title not in page and title not in home
+
+
+def test_article_page_renders_body_toc_breadcrumbs_date_and_related(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/articles/welcome")
+    assert response.status_code == 200
+    page = html(response)
+    assert "<title>Welcome to Acme Invoices · Ledgerly Help Center</title>" in page
+    assert "<h1>Welcome to Acme Invoices</h1>" in page
+    body = section(page, "article-body")
+    assert "<p>Acme Invoices helps you bill your clients. This tour covers the basics.</p>" in body
+    assert "<table>" in body and "<td>Free</td>" in body
+    for level, anchor, title in ((2, "create-your-workspace", "Create your workspace"),
+                                 (3, "invite-your-team", "Invite your team"),
+                                 (2, "next-steps", "Next steps")):
+        assert f'<h{level} id="{anchor}">{title}' in body
+    toc = re.findall(r'<li class="toc-level-(\d)"><a href="#([^"]+)">([^<]+)</a></li>', page)
+    assert toc == [("2", "create-your-workspace", "Create your workspace"),
+                   ("3", "invite-your-team", "Invite your team"),
+                   ("2", "next-steps", "Next steps")]
+    assert links(section(page, "breadcrumbs")) == [("/", "Help Center"),
+                                                   ("/categories/getting-started", "Getting started")]
+    assert '<li aria-current="page">Welcome to Acme Invoices</li>' in page
+    assert 'Updated <time datetime="2026-03-01">2026-03-01</time>' in page
+    assert links(section(page, "related")) == [("/articles/reset-password", "Reset your password"),
+                                               ("/articles/invoice-basics", "Invoice basics")]
+
+
+def test_article_related_lists_only_public_articles(client) -> None:  # type: ignore[no-untyped-def]
+    page = html(client.get("/articles/invoice-basics"))
+    assert links(section(page, "related")) == [("/articles/welcome", "Welcome to Acme Invoices")]
+    for hidden in ("refund-escalation-playbook", "upcoming-ai-drafts", *HIDDEN_TITLES):
+        assert hidden not in page
+
+
+def test_article_alias_redirects_permanently(client) -> None:  # type: ignore[no-untyped-def]
+    for alias in ("forgot-password", "lost-password"):
+        response = client.get(f"/articles/{alias}")
+        assert response.status_code == 301
+        assert response.headers["Location"] == "/articles/reset-password"
+    followed = client.get("/articles/forgot-password", follow_redirects=True)
+    assert followed.status_code == 200
+    assert "<h1>Reset your password</h1>" in html(followed)
+
+
+def test_unknown_article_is_a_friendly_html_404(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/articles/no-such-article")
+    assert response.status_code == 404
+    page = html(response)
+    assert "<h1>Page not found</h1>" in page
+    assert "We couldn&#39;t find that article. It may have been moved or removed." in page
+    assert 'action="/search"' in page
+    assert not page.lstrip().startswith("{")
+
+
+def test_category_page_lists_exactly_its_public_articles(client) -> None:  # type: ignore[no-untyped-def]
+    expected = {"account": [("/articles/reset-password", "Reset your password")],
+                "billing": [("/articles/invoice-basics", "Invoice basics")],
+                "getting-started": [("/articles/welcome", "Welcome to Acme Invoices")]}
+    for slug, articles in expected.items():
+        response = client.get(f"/categories/{slug}")
+        assert response.status_code == 200
+        page = html(response)
+        assert f"<h1>{humanize(slug)}</h1>" in page
+        assert links(section(page, "article-list")) == articles
+    assert "AI invoice drafts" not in html(client.get("/categories/billing"))
+
+
+def test_unknown_or_hidden_category_is_404(client) -> None:  # type: ignore[no-untyped-def]
+    for slug in ("no-such-category", "playbooks"):
+        response = client.get(f"/categories/{slug}")
+        assert response.status_code == 404
+        page = html(response)
+        assert "<h1>Page not found</h1>" in page
+        assert "We couldn&#39;t find that category." in page
+
+
+def test_stylesheet_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/static/style.css")
+    assert response.status_code == 200
+    assert response.mimetype == "text/css"
+    assert response.get_data(as_text=True).startswith("/* kb help center")
+    response.close()
+
+
+def test_pages_carry_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    for url, status in (("/", 200), ("/articles/welcome", 200), ("/articles/missing", 404)):
+        response = client.get(url)
+        assert response.status_code == status
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"

@@ -1,0 +1,169 @@
+"""The public boundary: no route, HTML or JSON, shows an internal or draft article to a customer."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from markupsafe import escape
+
+from indexer.build import build_index
+from kb.search import Audience
+from web import create_app
+
+PUBLIC_SLUGS = ["welcome", "reset-password", "invoice-basics"]
+ALIASES = ["forgot-password", "lost-password"]
+INTERNAL = "refund-escalation-playbook"
+DRAFT = "upcoming-ai-drafts"
+HIDDEN_SLUGS = [INTERNAL, DRAFT]
+CATEGORIES = ["account", "billing", "getting-started", "playbooks", "no-such-category"]
+MISSING = "no-such-article"
+QUERIES = ["refund escalation Admin Console approve", "assistant drafts invoices secret upcoming feature",
+           "agent playbook refunds over 500 dollars", "AI invoice drafts coming soon", "invoice"]
+# Titles, slugs, summaries, section titles and body text of the two hidden articles.
+MARKERS = [
+    "Agent playbook for refund escalations", INTERNAL, "Internal steps for agents", "Admin Console",
+    "team leads approve refunds", "Approving the refund",
+    "AI invoice drafts (coming soon)", DRAFT, "Let the assistant draft invoices", "Secret upcoming feature",
+    "the assistant fills in line items", "How drafting works",
+]
+SLUGS_TO_TRY = PUBLIC_SLUGS + ALIASES + HIDDEN_SLUGS + [MISSING]
+
+
+def search_urls(path: str, extra: str = "") -> list[str]:
+    return [f"{path}?{urlencode({'q': query})}{extra}" for query in QUERIES]
+
+
+# Every route of the app and the concrete URLs that exercise it. A new route must be added here.
+ROUTES: dict[str, Callable[[], list[str]]] = {
+    "/": lambda: ["/"],
+    "/search": lambda: ["/search", "/search?q="] + search_urls("/search"),
+    "/articles/<slug>": lambda: [f"/articles/{slug}" for slug in SLUGS_TO_TRY],
+    "/categories/<slug>": lambda: [f"/categories/{slug}" for slug in CATEGORIES],
+    "/healthz": lambda: ["/healthz"],
+    "/api/search": lambda: search_urls("/api/search", "&k=50"),
+    "/api/articles/<slug>": lambda: [f"/api/articles/{slug}" for slug in SLUGS_TO_TRY],
+    "/api/categories": lambda: ["/api/categories"],
+}
+READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+
+
+def echoes(url: str) -> list[str]:
+    """What the request itself supplied and a page may repeat back: the query and the last path part."""
+    found = [url.split("?")[0].rsplit("/", 1)[-1]]
+    match = re.search(r"[?&]q=([^&]*)", url)
+    if match:
+        found.append(match.group(1).replace("+", " "))
+    return [form for text in found if text for form in (text, str(escape(text)))]
+
+
+def leaked(response, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The hidden markers in a response's body and Location header, not counting echoed request text."""
+    body = json.dumps(response.get_json(), ensure_ascii=False) if response.is_json else response.get_data(as_text=True)
+    text = body + "\n" + response.headers.get("Location", "")
+    for echo in sorted(echoes(url), key=len, reverse=True):
+        text = re.sub(re.escape(echo), "", text, flags=re.I)
+    return [marker for marker in MARKERS if marker.lower() in text.lower()]
+
+
+def expected_status(url: str) -> int:
+    last = url.split("?")[0].rsplit("/", 1)[-1]
+    if "/articles/" in url and last in ALIASES:
+        return 301
+    if last in HIDDEN_SLUGS + [MISSING, "playbooks", "no-such-category"]:
+        return 404
+    return 200
+
+
+def test_hidden_articles_are_really_in_the_index(app) -> None:  # type: ignore[no-untyped-def]
+    """Otherwise the boundary tests below would pass for the wrong reason."""
+    with app.app_context():
+        center = app.extensions["kb"].get()
+    assert sorted(center.index.articles) == sorted(PUBLIC_SLUGS + HIDDEN_SLUGS)
+    assert [record.slug for record in center.articles()] == ["invoice-basics", "reset-password", "welcome"]
+    assert center.article(INTERNAL, Audience.AGENT) is not None
+    assert center.article(DRAFT, Audience.PREVIEW) is not None
+    preview = {result.slug for query in QUERIES[:2] for result in center.search(query, 5, Audience.PREVIEW).results}
+    assert {INTERNAL, DRAFT} <= preview
+
+
+def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyped-def]
+    rules = {rule.rule: rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    unknown = sorted(set(rules) - set(ROUTES))
+    assert not unknown, f"new routes {unknown}: add them to ROUTES in {Path(__file__).name}"
+    assert sorted(ROUTES) == sorted(rules), "ROUTES names a route the app no longer has"
+    for path, rule in rules.items():
+        assert set(rule.methods or ()) <= READ_ONLY, f"{path} accepts {rule.methods}: test its writes too"
+        assert set(rule.arguments) <= {"slug"}, f"{path}: teach this test to fill {rule.arguments}"
+        assert ROUTES[path](), path
+        for url in ROUTES[path]():
+            assert app.url_map.bind("localhost").match(url.split("?")[0])[0] == rule.endpoint, url
+
+
+def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type: ignore[no-untyped-def]
+    rules = [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    fetched = 0
+    for path in rules:
+        for url in ROUTES[path]():
+            response = client.get(url)
+            assert response.status_code == expected_status(url), url
+            assert leaked(response, url) == [], f"{url} shows {leaked(response, url)}"
+            fetched += 1
+    assert fetched == 36
+
+
+def test_leak_check_catches_a_leak(app, client) -> None:  # type: ignore[no-untyped-def]
+    """The checker itself: a page that does show hidden text is flagged, echoes are not."""
+    response = client.get("/articles/invoice-basics")
+    assert leaked(response, "/articles/invoice-basics") == []
+    response.set_data(response.get_data() + b"<li>Agent playbook for refund escalations</li>")
+    assert leaked(response, "/articles/invoice-basics") == ["Agent playbook for refund escalations"]
+    echoed = client.get("/search?" + urlencode({"q": QUERIES[0]}))
+    assert "Admin Console" in echoed.get_data(as_text=True)
+    assert leaked(echoed, "/search?" + urlencode({"q": QUERIES[0]})) == []
+
+
+def test_hidden_articles_look_exactly_like_missing_ones(client) -> None:  # type: ignore[no-untyped-def]
+    for prefix in ("/articles/", "/api/articles/"):
+        missing = client.get(prefix + MISSING)
+        assert missing.status_code == 404
+        for slug in HIDDEN_SLUGS:
+            response = client.get(prefix + slug)
+            assert response.status_code == 404
+            assert "Location" not in response.headers
+            assert response.get_data(as_text=True).replace(slug, MISSING) == missing.get_data(as_text=True)
+            if prefix == "/api/":
+                assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_hidden_aliases_do_not_redirect(articles_dir, settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    for folder, slug, alias in (("playbooks", INTERNAL, "old-refund-playbook"), ("billing", DRAFT, "old-ai-drafts")):
+        path = articles_dir / folder / f"{slug}.md"
+        path.write_text(path.read_text().replace("\nupdated:", f"\naliases: [{alias}]\nupdated:", 1))
+    build_index(settings, fake_embedder, show_progress=False)
+    app = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder})
+    with app.app_context():
+        assert app.extensions["kb"].get().index.aliases == {
+            "forgot-password": "reset-password", "lost-password": "reset-password",
+            "old-refund-playbook": INTERNAL, "old-ai-drafts": DRAFT}
+    client = app.test_client()
+    for alias in ("old-refund-playbook", "old-ai-drafts"):
+        for url in (f"/articles/{alias}", f"/api/articles/{alias}"):
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert "Location" not in response.headers
+            assert leaked(response, url) == []
+
+
+def test_category_counts_exclude_internal_and_drafts(client) -> None:  # type: ignore[no-untyped-def]
+    expected = [("account", "Account", 1), ("billing", "Billing", 1), ("getting-started", "Getting started", 1)]
+    api = client.get("/api/categories").get_json()["categories"]
+    assert [(item["slug"], item["name"], item["articles"]) for item in api] == expected
+    home = client.get("/").get_data(as_text=True)
+    cards = re.findall(r'<a href="/categories/([^"]+)">([^<]+)</a>\s*<span class="muted">(\d+) articles?</span>',
+                       home)
+    assert [(slug, name, int(count)) for slug, name, count in cards] == expected
+    assert "Playbooks" not in home and "/categories/playbooks" not in home

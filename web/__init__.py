@@ -1,0 +1,43 @@
+"""The Flask site and JSON API: an app factory, the `pages` and `api` blueprints, one error handler."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from kb.config import Settings
+from kb.live import LiveHelpCenter
+
+
+def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the app: defaults, then settings from `KB_*` variables, then `test_config` overrides.
+
+    `test_config` may hold `KB_SETTINGS` (a Settings) and `KB_EMBEDDER` (any Embedder) for tests.
+    """
+    app = Flask(__name__)
+    test_config = dict(test_config or {})
+    settings = test_config.pop("KB_SETTINGS", None) or settings or Settings.from_env()
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        KB_SETTINGS=settings,
+    )
+    app.config.update(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
+    embedder = app.config.get("KB_EMBEDDER")
+    if embedder is None:
+        from kb.embedding import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
+    app.extensions["kb"] = LiveHelpCenter(settings.index, embedder, settings.max_query_length,
+                                          settings.max_results)
+
+    from web import api, errors, pages, security
+
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint, url_prefix="/api")
+    errors.init_app(app)
+    security.init_app(app)
+    return app

@@ -1,0 +1,59 @@
+"""One error handler: `{"error": {"code", "message"}}` for the API, a friendly page for the site."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from kb.errors import IndexFormatError, IndexNotFoundError, KbError, ModelLoadError, ModelMismatchError, QueryError
+
+STATUS_OF = {
+    QueryError: 400,
+    IndexNotFoundError: 503,
+    IndexFormatError: 503,
+    ModelMismatchError: 503,
+    ModelLoadError: 503,
+}
+CODE_OF_STATUS = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 413: "request_too_large", 429: "too_many_requests",
+}
+
+
+def wants_json() -> bool:
+    return request.path in ("/api", "/healthz") or request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_kb_error(error: KbError) -> tuple[Response | str, int]:
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 500)
+    return error_response(status, error.code, str(error))
+
+
+def handle_http_error(error: HTTPException) -> Response | HTTPException:
+    if error.code is None or error.code < 400:
+        return error  # redirects pass through untouched
+    code = CODE_OF_STATUS.get(error.code, "http_error" if error.code < 500 else "server_error")
+    response = make_response(*error_response(error.code, code, error.description or error.name))
+    for name, value in error.get_headers():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value  # such as Allow on a 405
+    return response
+
+
+def handle_unexpected(error: Exception) -> tuple[Response | str, int]:
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error")
+    return error_response(500, "server_error", "Something went wrong on our side. Please try again.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(KbError, handle_kb_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,69 @@
+"""The HTML site: home, search results, articles, categories, and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+
+from kb.errors import KbError, QueryError
+from web.state import help_center, settings
+
+blueprint = Blueprint("pages", __name__)
+RECENT_ARTICLES = 6
+
+
+@blueprint.app_context_processor
+def site_globals() -> dict[str, object]:
+    return {"site_name": settings().site_name, "max_query_length": settings().max_query_length}
+
+
+@blueprint.get("/")
+def home() -> str:
+    center = help_center()
+    return render_template("home.html", categories=center.categories(),
+                           recent=center.recently_updated(RECENT_ARTICLES))
+
+
+@blueprint.get("/search")
+def search() -> str:
+    query = request.args.get("q", "")
+    if not query.strip():
+        return render_template("search.html", query="", response=None, error=None)
+    try:
+        response = help_center().search(query, settings().default_results)
+    except QueryError as error:
+        return render_template("search.html", query=query, response=None, error=str(error)), 400  # type: ignore[return-value]
+    return render_template("search.html", query=query, response=response, error=None)
+
+
+@blueprint.get("/articles/<slug>")
+def article(slug: str) -> str | Response:
+    center = help_center()
+    record = center.article(slug)
+    if record is None:
+        current = center.renamed_to(slug)
+        if current is not None:
+            return redirect(url_for("pages.article", slug=current), code=301)  # type: ignore[return-value]
+        abort(404, description="We couldn't find that article. It may have been moved or removed.")
+    category = center.category(record.category)
+    toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
+    return render_template("article.html", article=record, category=category, toc=toc,
+                           related=center.related(record))
+
+
+@blueprint.get("/categories/<slug>")
+def category(slug: str) -> str:
+    center = help_center()
+    found = center.category(slug)
+    if found is None:
+        abort(404, description="We couldn't find that category.")
+    return render_template("category.html", category=found, articles=center.in_category(slug))
+
+
+@blueprint.get("/healthz")
+def health() -> tuple[Response, int]:
+    try:
+        manifest = help_center().index.manifest
+    except KbError as error:
+        return jsonify({"status": "unavailable", "error": {"code": error.code, "message": str(error)}}), 503
+    return jsonify({"status": "ok", "build": manifest.build_id, "built_at": manifest.built_at,
+                    "model": manifest.model_name}), 200
