@@ -26,6 +26,7 @@ KNOWN_KEYS = frozenset({
     "visibility", "draft", "locale", "updated", "related",
 })
 FRONT_MATTER = frontmatter.YAMLHandler()
+CATEGORY_FILE = "_category.yml"
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,12 @@ def type_name(value: Any) -> str:
     return names.get(type(value), f"{type(value).__name__} {value!r}")
 
 
-def read_article(text: str, path: str) -> tuple[Article | None, list[Problem]]:
-    """Parse and validate one article; returns None with the problems when it cannot be used."""
+def read_article(text: str, path: str, category_names: dict[str, str] | None = None
+                 ) -> tuple[Article | None, list[Problem]]:
+    """Parse and validate one article; returns None with the problems when it cannot be used.
+
+    `category_names` maps a top-level folder to the display name its `_category.yml` gives.
+    """
     try:
         metadata, key_lines, body, body_start_line = parse_article_text(text, path)
     except ArticleError as error:
@@ -246,8 +251,11 @@ def read_article(text: str, path: str) -> tuple[Article | None, list[Problem]]:
             fields.fail("title", f"file name {file_stem!r} gives no usable slug; add a 'slug' key")
 
     folder_parts = Path(path).parts[:-1]
-    category_name = fields.string("category") or (humanize(folder_parts[0]) if folder_parts else "General")
-    category = slugify(category_name) or DEFAULT_CATEGORY
+    folder_name = (category_names or {}).get(folder_parts[0]) if folder_parts else None
+    category_name = (fields.string("category") or folder_name
+                     or (humanize(folder_parts[0]) if folder_parts else "General"))
+    category_source = fields.string("category") or (folder_parts[0] if folder_parts else "")
+    category = slugify(category_source) or DEFAULT_CATEGORY
 
     visibility = fields.string("visibility", default=PUBLIC).lower()
     if visibility not in VISIBILITIES:
@@ -305,7 +313,7 @@ def load_articles(root: Path) -> LoadResult:
     if not root.is_dir():
         raise ArticleError(str(root), None, "articles folder not found")
     articles: list[Article] = []
-    problems: list[Problem] = []
+    category_names, problems = read_category_names(root)
     owners: dict[str, str] = {}  # slug or alias -> path of the article that claimed it first
     for file in article_files(root):
         path = file.relative_to(root).as_posix()
@@ -317,7 +325,7 @@ def load_articles(root: Path) -> LoadResult:
         except OSError as error:
             problems.append(Problem(path, None, "error", f"cannot be read: {error.strerror}"))
             continue
-        article, article_problems = read_article(text, path)
+        article, article_problems = read_article(text, path, category_names)
         problems.extend(article_problems)
         if article is None:
             continue
@@ -327,6 +335,29 @@ def load_articles(root: Path) -> LoadResult:
             continue
         articles.append(article)
     return LoadResult(articles, problems)
+
+
+def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
+    """Display names from each top-level folder's optional `_category.yml` (`title: FAQ`)."""
+    names: dict[str, str] = {}
+    problems: list[Problem] = []
+    for file in sorted(root.glob(f"*/{CATEGORY_FILE}")):
+        path = file.relative_to(root).as_posix()
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            problems.append(Problem(path, mark.line + 1 if mark else 1, "error", f"invalid YAML: {error}"))
+            continue
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(path, None, "error", f"cannot be read: {error}"))
+            continue
+        title = data.get("title") if isinstance(data, dict) else None
+        if not isinstance(title, str) or not title.strip():
+            problems.append(Problem(path, 1, "error", "a category file needs a non-empty 'title'"))
+            continue
+        names[file.parent.name] = title.strip()
+    return names, problems
 
 
 def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:

@@ -146,3 +146,17 @@ def test_missing_articles_folder_is_an_error(tmp_path: Path) -> None:
 def test_slugify() -> None:
     assert slugify("Réglez vos  Factures!") == "reglez-vos-factures"
     assert slugify("--Two--hyphens--") == "two-hyphens"
+
+
+def test_a_category_file_names_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "_category.yml").write_text("title: FAQ\n")
+    (tmp_path / "faq" / "plans.md").write_text("---\ntitle: Plans\n---\n")
+    (tmp_path / "misc").mkdir()
+    (tmp_path / "misc" / "_category.yml").write_text("description: no title\n")
+    (tmp_path / "misc" / "other.md").write_text("---\ntitle: Other\n---\n")
+    result = load_articles(tmp_path)
+    assert [(article.category, article.category_name) for article in result.articles] == [
+        ("faq", "FAQ"), ("misc", "Misc")]
+    assert [str(problem) for problem in result.problems] == [
+        "misc/_category.yml:1: error: a category file needs a non-empty 'title'"]
