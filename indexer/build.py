@@ -21,6 +21,7 @@ from kb.index_format import (
     ARTICLES_FILE,
     CHUNKS_FILE,
     FORMAT_VERSION,
+    LEXICAL_FOLDER,
     MANIFEST_FILE,
     PROBLEMS_FILE,
     VECTORS_FILE,
@@ -31,6 +32,7 @@ from kb.index_format import (
     records_to_json,
     write_json,
 )
+from kb.lexical import LexicalIndex
 from kb.vector_index import FaissVectorIndex
 
 
@@ -90,6 +92,7 @@ def build_index(settings: Settings, embedder: Embedder, show_progress: bool | No
         vector_index = FaissVectorIndex(embedder.dimension)
         vector_index.add(np.arange(len(chunks), dtype=np.int64), vectors)
         vector_index.save(build_dir / VECTORS_FILE)
+        LexicalIndex.build([chunk.lexical_text for chunk in chunks]).save(build_dir / LEXICAL_FOLDER)
         chunk_records = [
             ChunkRecord(id=position, slug=chunk.slug, anchor=chunk.anchor, section=chunk.section,
                         heading_path=list(chunk.heading_path), text=chunk.text, kind=chunk.kind,

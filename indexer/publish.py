@@ -25,8 +25,9 @@ def publish(index_dir: Path, build_dir: Path, keep_builds: int = 2) -> None:
     A reader resolves `current` once and reads one build folder, so it sees either the old build
     or the new one, never a mixture. The link target is relative, so the folder can be moved.
     """
-    for file in build_dir.iterdir():
-        flush_to_disk(file)
+    for file in build_dir.rglob("*"):
+        if file.is_file():
+            flush_to_disk(file)
     temporary_link = index_dir / f".{CURRENT_LINK}-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.relpath(build_dir, index_dir), temporary_link)
     os.replace(temporary_link, index_dir / CURRENT_LINK)  # rename(2) is atomic on POSIX

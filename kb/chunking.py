@@ -21,6 +21,7 @@ class Chunk:
     heading_path: tuple[str, ...]
     text: str  # the passage as a reader sees it
     kind: str = SECTION  # SECTION, or QUESTION for a customer phrasing from the front matter
+    keywords: str = ""  # the article's tags, matched by the lexical ranker on its first chunk
 
     @property
     def embedding_text(self) -> str:
@@ -28,6 +29,12 @@ class Chunk:
         if self.kind == QUESTION:
             return self.text
         return f"{' > '.join(self.heading_path)}\n{self.text}"
+
+    @property
+    def lexical_text(self) -> str:
+        """What BM25 matches: the title counts twice (it names the problem), then headings and text."""
+        title, headings = self.heading_path[0], " ".join(self.heading_path[1:])
+        return f"{title} {title} {headings} {self.keywords} {self.text}"
 
     @property
     def text_hash(self) -> str:
@@ -56,6 +63,7 @@ def chunk_article(
     sections: list[Section],
     max_words: int,
     overlap_words: int,
+    tags: list[str] | None = None,
 ) -> list[Chunk]:
     """Chunks for one article: its sections (split when longer than `max_words`) and its questions."""
     chunks: list[Chunk] = []
@@ -70,6 +78,10 @@ def chunk_article(
             chunks.append(Chunk(slug, section.anchor, section.title, (title, *section.heading_path), piece))
     if not chunks:
         chunks.append(Chunk(slug, "", "", (title,), title))
+    if tags:
+        first = chunks[0]
+        chunks[0] = Chunk(first.slug, first.anchor, first.section, first.heading_path, first.text, first.kind,
+                          keywords=" ".join(tags))
     for question in questions:
         chunks.append(Chunk(slug, "", "", (title,), question, kind=QUESTION))
     return chunks

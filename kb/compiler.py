@@ -86,7 +86,8 @@ def compile_help_center(root: Path, settings: Settings) -> CompiledHelpCenter:
                 related.append(slug)
         article.related = related
         chunks = chunk_article(article.slug, article.title, article.summary, article.questions,
-                               rendered.sections, settings.chunk_words, settings.chunk_overlap_words)
+                               rendered.sections, settings.chunk_words, settings.chunk_overlap_words,
+                               article.tags)
         compiled.append(CompiledArticle(article, rendered, chunks))
     problems.sort(key=lambda problem: (problem.path, problem.line or 0))
     return CompiledHelpCenter(compiled, problems)

@@ -12,6 +12,9 @@ from typing import Any
 from kb.errors import ConfigError
 
 DEFAULT_MODEL = "builtin:all-MiniLM-L6-v2"
+SEARCH_MODES = ("hybrid", "dense", "lexical")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
 
 
 def setting(default: Any, help: str) -> Any:
@@ -30,9 +33,15 @@ class Settings:
         "Embedding model: a local sentence-transformers directory, or the bundled all-MiniLM-L6-v2.",
     )
     site_name: str = setting("Ledgerly Help Center", "Name shown in the site header and page titles.")
-    max_query_length: int = setting(300, "Longest search query accepted, in characters.")
+    max_query_length: int = setting(2000, "Longest search query accepted, in characters.")
     default_results: int = setting(10, "Results returned when a search names no count.")
     max_results: int = setting(50, "Most results one search may ask for.")
+    search_mode: str = setting("hybrid", "Ranking: hybrid (dense + BM25), dense or lexical (BM25 only).")
+    lexical_weight: float = setting(0.2, "Weight of BM25 against meaning in hybrid mode (both as z-scores).")
+    correct_spelling: bool = setting(True, "Correct misspelled query words against the index vocabulary.")
+    synonyms: str = setting("", "Optional YAML file of synonym groups (lists of words) used by BM25 matching.")
+    reranker: str = setting("", "Optional local cross-encoder folder that re-ranks the top results; off when empty.")
+    rerank_depth: int = setting(20, "Results the re-ranker re-orders when one is configured.")
     chunk_words: int = setting(150, "Longest section chunk in words; longer sections are split.")
     chunk_overlap_words: int = setting(30, "Words shared by consecutive pieces of a split section.")
     embed_batch_size: int = setting(32, "Chunks embedded per model call while indexing.")
@@ -64,7 +73,7 @@ class Settings:
     def validate(self) -> None:
         """Reject values no help center can run with."""
         positive = ("max_query_length", "default_results", "max_results", "chunk_words",
-                    "embed_batch_size", "max_request_bytes", "workers")
+                    "embed_batch_size", "max_request_bytes", "workers", "rerank_depth")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_variable(name)} must be at least 1, got {getattr(self, name)}")
@@ -72,6 +81,10 @@ class Settings:
             raise ConfigError("KB_CHUNK_OVERLAP_WORDS must be at least 0 and below KB_CHUNK_WORDS")
         if self.default_results > self.max_results:
             raise ConfigError("KB_DEFAULT_RESULTS must not exceed KB_MAX_RESULTS")
+        if self.search_mode not in SEARCH_MODES:
+            raise ConfigError(f"KB_SEARCH_MODE must be one of {', '.join(SEARCH_MODES)}, got {self.search_mode!r}")
+        if self.lexical_weight < 0:
+            raise ConfigError("KB_LEXICAL_WEIGHT must be at least 0")
         if self.keep_builds < 0:
             raise ConfigError("KB_KEEP_BUILDS must be at least 0")
         if not 0 < self.port < 65536:
@@ -95,6 +108,18 @@ def convert(settings_field: dataclasses.Field[Any], raw: Any, source: str) -> An
     kind = settings_field.type
     if kind in ("Path", Path):
         return Path(raw).expanduser()
+    if kind in ("bool", bool):
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in TRUE_WORDS | FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise ConfigError(f"{source} must be true or false, got {raw!r}")
+    if kind in ("float", float):
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source} must be a number, got {raw!r}") from None
     if kind in ("int", int):
         try:
             return int(raw)

@@ -116,6 +116,14 @@ class SentenceTransformerEmbedder:
             raise ModelLoadError(f"the model in {self.directory} does not state its embedding dimension")
         return int(dimension)
 
+    def dictionary_words(self) -> set[str]:
+        """Whole words of the model's tokenizer vocabulary: real words, never spelling mistakes."""
+        vocabulary = self.directory / "vocab.txt"
+        if not vocabulary.is_file():
+            return set()
+        lines = vocabulary.read_text(encoding="utf-8").split()
+        return {word for word in lines if word.isalpha() and word.islower()}
+
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

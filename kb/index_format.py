@@ -1,7 +1,7 @@
 """The published index directory: its files, its records, and reading it back.
 
     <index>/current            -> builds/<build id>   (symlink, switched atomically)
-    <index>/builds/<build id>/ manifest.json, vectors.faiss, chunks.jsonl, articles.json, problems.json
+    <index>/builds/<build id>/ manifest.json, vectors.faiss, lexical/, chunks.jsonl, articles.json, problems.json
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 
 from kb.articles import Problem
 from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
+from kb.lexical import LexicalIndex
 from kb.vector_index import FaissVectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT_LINK = "current"
 BUILDS_FOLDER = "builds"
 MANIFEST_FILE = "manifest.json"
@@ -23,6 +24,7 @@ VECTORS_FILE = "vectors.faiss"
 CHUNKS_FILE = "chunks.jsonl"
 ARTICLES_FILE = "articles.json"
 PROBLEMS_FILE = "problems.json"
+LEXICAL_FOLDER = "lexical"
 
 
 @dataclass
@@ -88,6 +90,7 @@ class PublishedIndex:
     articles: dict[str, ArticleRecord]
     chunks: list[ChunkRecord]
     vectors: FaissVectorIndex
+    lexical: LexicalIndex
     problems: list[Problem]
     aliases: dict[str, str] = field(default_factory=dict)  # old slug -> current slug
 
@@ -147,11 +150,12 @@ def load_published_index(
         problems = [Problem(**item) for item in
                     json.loads((build_dir / PROBLEMS_FILE).read_text(encoding="utf-8"))]
         vectors = FaissVectorIndex.load(build_dir / VECTORS_FILE)
+        lexical = LexicalIndex.load(build_dir / LEXICAL_FOLDER)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
         raise IndexFormatError(f"{build_dir}: damaged index ({error}): run 'kb index' to rebuild it") from None
     if vectors.size != len(chunks) or len(chunks) != manifest.chunk_count:
         raise IndexFormatError(f"{build_dir}: vectors and chunks disagree: run 'kb index' to rebuild it")
-    return PublishedIndex(build_dir, manifest, articles, chunks, vectors, problems)
+    return PublishedIndex(build_dir, manifest, articles, chunks, vectors, lexical, problems)
 
 
 def write_json(path: Path, data: Any) -> None:

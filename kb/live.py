@@ -5,25 +5,25 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from pathlib import Path
 
+from kb.config import Settings
 from kb.embedding import Embedder
 from kb.errors import IndexNotFoundError
 from kb.help_center import HelpCenter
 from kb.index_format import CURRENT_LINK, load_published_index
+from kb.ranking import make_reranker
 from kb.search import QueryVectorCache, SearchService
 
 
 class LiveHelpCenter:
     """Hands out the HelpCenter of the build `current` points at, reloading after each publish."""
 
-    def __init__(self, index_dir: Path, embedder: Embedder, max_query_length: int = 300,
-                 max_results: int = 50) -> None:
-        self.index_dir = index_dir
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.index_dir = settings.index
         self.embedder = embedder
-        self.max_query_length = max_query_length
-        self.max_results = max_results
         self.query_vectors = QueryVectorCache(embedder)
+        self.reranker = make_reranker(settings.reranker)
         self._target: str | None = None
         self._help_center: HelpCenter | None = None
         self._lock = threading.Lock()
@@ -48,8 +48,7 @@ class LiveHelpCenter:
                 if target != self._target or self._help_center is None:
                     index = load_published_index(self.index_dir, self.embedder.model_name,
                                                  self.embedder.model_fingerprint)
-                    service = SearchService(index, self.embedder, self.max_query_length,
-                                            self.max_results, self.query_vectors)
+                    service = SearchService(index, self.embedder, self.settings, self.query_vectors, self.reranker)
                     self._help_center = HelpCenter(index, service)
                     self._target = target
         return self._help_center
@@ -57,5 +56,5 @@ class LiveHelpCenter:
     def warm_up(self) -> None:
         """Load the model and the index before the first request needs them."""
         self.embedder.encode(["warm up"])
-        with contextlib.suppress(IndexNotFoundError):
+        with contextlib.suppress(IndexNotFoundError):  # serving starts anyway and reports it per request
             self.get()

@@ -119,13 +119,14 @@ def search(query: str, count: int | None, as_json: bool, audience: str, articles
     from kb.search import Audience
 
     settings = load_settings(articles=articles, index=index, model=model)
-    help_center = LiveHelpCenter(settings.index, make_embedder(settings), settings.max_query_length,
-                                 settings.max_results).get()
+    help_center = LiveHelpCenter(settings, make_embedder(settings)).get()
     response = help_center.search(query, count or settings.default_results, Audience(audience))
     if as_json:
         click.echo(json.dumps(response.to_json(include_visibility=audience != "public"),
                               ensure_ascii=False, indent=2))
         return
+    if response.corrected_query:
+        click.echo(f"Showing results for: {response.corrected_query}")
     if not response.results:
         click.echo("No matching articles.")
     for rank, result in enumerate(response.results, start=1):
@@ -134,6 +135,33 @@ def search(query: str, count: int | None, as_json: bool, audience: str, articles
         click.echo(f"{rank}. {result.title}{section}{marker}  ({result.score:.3f})")
         click.echo(f"   {result.url}")
         click.echo(f"   {result.snippet}")
+
+
+@cli.command(name="eval")
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of metrics.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default=None,
+              help="Ranking to measure [default: KB_SEARCH_MODE, hybrid].")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the generated articles and index here, so a rerun reuses the embeddings.")
+@click.option("--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL].")
+@reports_errors
+def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Path | None, model: str | None) -> None:
+    """Score search on a BEIR-layout DATASET folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."""
+    import tempfile
+
+    from kb_cli.evaluate import evaluate
+
+    settings = load_settings(model=model)
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as temporary:
+        metrics = evaluate(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
+    if as_json:
+        click.echo(json.dumps(metrics))
+        return
+    click.echo(f"{dataset.name}: {metrics['queries']} queries, mode {mode or settings.search_mode}")
+    for name in ("ndcg@10", "mrr@10", "recall@1", "recall@5", "recall@10", "recall@100", "p@1"):
+        click.echo(f"  {name:<11}{metrics[name]:.4f}")
+    click.echo(f"  latency    p50 {metrics['p50_ms']:.1f} ms, p95 {metrics['p95_ms']:.1f} ms")
 
 
 @cli.command()

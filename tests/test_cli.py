@@ -101,3 +101,25 @@ def test_serve_refuses_to_start_without_an_index(runner: CliRunner, tmp_path: Pa
     result = runner.invoke(cli, ["serve", "--index", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert result.stderr == f"Error: no search index in {tmp_path / 'none'}: run 'kb index' first\n"
+
+
+def test_eval_prints_every_metric_as_json(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["eval", str(DATA / "beir_tiny"), "--json", "--workdir", str(tmp_path / "work")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert list(metrics) == ["ndcg@10", "mrr@10", "recall@1", "recall@5", "recall@10", "recall@100", "p@1",
+                             "queries", "p50_ms", "p95_ms"]
+    assert metrics["queries"] == 3
+    assert metrics["p@1"] == 1.0 and metrics["ndcg@10"] == 1.0  # each query shares its words with its answer
+    rerun = runner.invoke(cli, ["eval", str(DATA / "beir_tiny"), "--mode", "lexical", "--workdir",
+                                str(tmp_path / "work")])
+    assert rerun.exit_code == 0
+    assert rerun.stdout.splitlines()[0] == "beir_tiny: 3 queries, mode lexical"
+    assert "  ndcg@10    1.0000" in rerun.stdout.splitlines()
+
+
+def test_eval_reports_a_bad_dataset_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "corpus.jsonl").write_text("{broken\n")
+    result = runner.invoke(cli, ["eval", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: {tmp_path / 'corpus.jsonl'}:1: not JSON")

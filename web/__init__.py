@@ -31,8 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         from kb.embedding import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
-    app.extensions["kb"] = LiveHelpCenter(settings.index, embedder, settings.max_query_length,
-                                          settings.max_results)
+    app.extensions["kb"] = LiveHelpCenter(settings, embedder)
 
     from web import api, errors, pages, security
 

@@ -21,7 +21,7 @@ from tests.conftest import DATA, FakeEmbedder
 def test_build_writes_manifest_chunks_articles_and_vectors(built_settings: Settings) -> None:
     index = load_published_index(built_settings.index)
     manifest = index.manifest
-    assert (manifest.format_version, manifest.model_name, manifest.dimension) == (1, "fake-bag-of-words", 256)
+    assert (manifest.format_version, manifest.model_name, manifest.dimension) == (2, "fake-bag-of-words", 256)
     assert manifest.article_count == 5 == len(index.articles)
     assert manifest.chunk_count == len(index.chunks) == index.vectors.size
     assert sorted(manifest.article_hashes) == [
@@ -91,7 +91,7 @@ def test_publish_switches_the_current_link_atomically_and_prunes(tmp_path: Path)
 
 def test_readers_keep_their_build_while_a_new_one_is_published(built_settings: Settings,
                                                                fake_embedder: FakeEmbedder) -> None:
-    live = LiveHelpCenter(built_settings.index, fake_embedder)
+    live = LiveHelpCenter(built_settings, fake_embedder)
     before = live.get()
     old_build = before.index.directory
     (built_settings.articles / "account" / "reset-password.md").unlink()
@@ -124,7 +124,7 @@ def test_an_index_built_with_another_model_is_refused(built_settings: Settings) 
         model_fingerprint = "other0002"
 
     with pytest.raises(ModelMismatchError) as refused:
-        LiveHelpCenter(built_settings.index, OtherModel()).get()
+        LiveHelpCenter(built_settings, OtherModel()).get()
     message = str(refused.value)
     assert "built with model 'fake-bag-of-words'" in message and "'other-model'" in message
     assert "kb index" in message
@@ -140,4 +140,4 @@ def test_another_model_reembeds_everything_instead_of_reusing(built_settings: Se
 
 def test_missing_index_is_reported(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     with pytest.raises(IndexNotFoundError, match="run 'kb index' first"):
-        LiveHelpCenter(tmp_path / "none", fake_embedder).get()
+        LiveHelpCenter(Settings(index=tmp_path / "none"), fake_embedder).get()

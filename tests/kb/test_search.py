@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kb.config import Settings
 from kb.errors import QueryError
 from kb.index_format import load_published_index
-from kb.search import Audience, SearchService, make_snippet, normalize_query
+from kb.search import Audience, SearchService, normalize_query
 
 
 @pytest.fixture
 def service(built_settings: Settings, fake_embedder) -> SearchService:  # type: ignore[no-untyped-def]
-    return SearchService(load_published_index(built_settings.index), fake_embedder, max_query_length=100,
-                         max_results=20)
+    settings = dataclasses.replace(built_settings, max_query_length=100, max_results=20)
+    return SearchService(load_published_index(built_settings.index), fake_embedder, settings)
 
 
 def test_results_are_grouped_per_article_best_section_first(service: SearchService) -> None:
@@ -74,9 +76,5 @@ def test_repeated_queries_are_embedded_once(service: SearchService, fake_embedde
     assert fake_embedder.calls == calls + 1
 
 
-def test_normalize_query_and_snippets() -> None:
+def test_normalize_query() -> None:
     assert normalize_query("  where \n is\tmy invoice ", 50) == "where is my invoice"
-    assert make_snippet("short text") == "short text"
-    long_text = "word " * 100
-    snippet = make_snippet(long_text, limit=22)
-    assert snippet == "word word word word …"

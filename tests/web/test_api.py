@@ -70,10 +70,10 @@ def test_k_limits_the_number_of_results(client, k: str, expected: int) -> None: 
     {"q": ""},
     {"q": "   "},
     {},
-    {"q": "a" * 301},
+    {"q": "a" * 2001},
 ])
 def test_invalid_search_answers_400(client, settings, params: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    assert settings.max_results == 50 and settings.max_query_length == 300
+    assert settings.max_results == 50 and settings.max_query_length == 2000
     error_of(client.get("/api/search", query_string=params), 400, "invalid_query")
 
 

