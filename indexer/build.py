@@ -1,10 +1,17 @@
-"""One index build: compile the articles, embed what changed, write a new build, switch it in."""
+"""Index builds: compile the articles, embed what changed, write a new build, switch it in.
+
+`IndexBuilder` keeps what an unchanged article needs no second time (its parse, rendering, chunk
+vectors and BM25 tokens), so a watcher that rebuilds after every save only pays for the change.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +20,8 @@ import numpy as np
 from indexer.embedding import embed_chunks
 from indexer.publish import discard_build, new_build_directory, publish
 from kb.articles import Problem
-from kb.compiler import CompiledArticle, compile_help_center
+from kb.chunking import Chunk
+from kb.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
 from kb.config import Settings
 from kb.embedding import Embedder
 from kb.errors import KbError
@@ -32,8 +40,10 @@ from kb.index_format import (
     records_to_json,
     write_json,
 )
-from kb.lexical import LexicalIndex
+from kb.lexical import LexicalIndex, TokenCache
 from kb.vector_index import FaissVectorIndex
+
+LOCK_FILE = ".build.lock"
 
 
 @dataclass
@@ -42,7 +52,7 @@ class BuildReport:
     article_count: int
     chunk_count: int
     embedded_count: int  # chunks sent to the model
-    reused_count: int  # chunks whose vectors came from the previous build
+    reused_count: int  # chunks whose vectors came from an earlier build
     problems: list[Problem]
     seconds: float
 
@@ -51,16 +61,12 @@ class BuildReport:
         return [problem for problem in self.problems if problem.is_error]
 
 
-def previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """text hash -> vector of the live build, if it was made with the same model."""
-    try:
-        previous = load_published_index(index_dir)
-    except KbError:
-        return {}
-    if previous.manifest.model_fingerprint != embedder.model_fingerprint:
-        return {}
-    vectors = previous.vectors.vectors(np.array([chunk.id for chunk in previous.chunks], dtype=np.int64))
-    return {chunk.text_hash: vector for chunk, vector in zip(previous.chunks, vectors, strict=False)}
+@dataclass
+class PublishedArticle:
+    """An article as the live build holds it, kept so a broken save can leave it published."""
+
+    record: ArticleRecord
+    chunks: list[Chunk]
 
 
 def article_record(compiled: CompiledArticle) -> ArticleRecord:
@@ -71,56 +77,137 @@ def article_record(compiled: CompiledArticle) -> ArticleRecord:
         aliases=article.aliases, questions=article.questions, visibility=article.visibility,
         draft=article.draft, locale=article.locale,
         updated=article.updated.isoformat() if article.updated else None,
-        related=article.related, html=rendered.html,
+        related=compiled.related, html=rendered.html,
         headings=[{"level": heading.level, "anchor": heading.anchor, "title": heading.title}
                   for heading in rendered.headings],
         content_hash=article.content_hash,
     )
 
 
-def build_index(settings: Settings, embedder: Embedder, show_progress: bool | None = None) -> BuildReport:
-    """Index `settings.articles` into `settings.index`; invalid articles are reported and left out."""
-    started = time.perf_counter()
-    compiled = compile_help_center(settings.articles, settings)
-    chunks = [chunk for item in compiled.articles for chunk in item.chunks]
-    known = previous_vectors(settings.index, embedder)
-    vectors, embedded = embed_chunks(chunks, embedder, known, settings.embed_batch_size, show_progress)
+def chunk_from_record(record: ChunkRecord) -> Chunk:
+    return Chunk(record.slug, record.anchor, record.section, tuple(record.heading_path), record.text, record.kind,
+                 record.keywords)
 
-    settings.index.mkdir(parents=True, exist_ok=True)
-    build_dir = new_build_directory(settings.index)
-    try:
-        vector_index = FaissVectorIndex(embedder.dimension)
-        vector_index.add(np.arange(len(chunks), dtype=np.int64), vectors)
-        vector_index.save(build_dir / VECTORS_FILE)
-        LexicalIndex.build([chunk.lexical_text for chunk in chunks]).save(build_dir / LEXICAL_FOLDER)
-        chunk_records = [
-            ChunkRecord(id=position, slug=chunk.slug, anchor=chunk.anchor, section=chunk.section,
-                        heading_path=list(chunk.heading_path), text=chunk.text, kind=chunk.kind,
-                        text_hash=chunk.text_hash)
-            for position, chunk in enumerate(chunks)
-        ]
-        with (build_dir / CHUNKS_FILE).open("w", encoding="utf-8") as output:
-            for record in records_to_json(chunk_records):
-                output.write(json.dumps(record, ensure_ascii=False) + "\n")
-        write_json(build_dir / ARTICLES_FILE, records_to_json([article_record(item) for item in compiled.articles]))
-        write_json(build_dir / PROBLEMS_FILE, records_to_json(compiled.problems))
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            build_id=build_dir.name,
-            built_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            model_name=embedder.model_name,
-            model_fingerprint=embedder.model_fingerprint,
-            dimension=embedder.dimension,
-            article_count=len(compiled.articles),
-            chunk_count=len(chunks),
-            chunk_words=settings.chunk_words,
-            chunk_overlap_words=settings.chunk_overlap_words,
-            article_hashes={item.article.path: item.article.content_hash for item in compiled.articles},
-        )
-        write_json(build_dir / MANIFEST_FILE, records_to_json([manifest])[0])
-        publish(settings.index, build_dir, settings.keep_builds)
-    except BaseException:
-        discard_build(build_dir)
-        raise
-    return BuildReport(build_dir.name, len(compiled.articles), len(chunks), embedded, len(chunks) - embedded,
-                       compiled.problems, time.perf_counter() - started)
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index folder, across processes (a watcher and a manual `kb index`)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK_FILE, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class IndexBuilder:
+    """Builds and publishes indexes of one articles folder, remembering what it has done."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.compile_cache = CompileCache()
+        self.tokens: TokenCache = {}
+        self.vectors: dict[str, np.ndarray] = {}
+        self.published: dict[str, PublishedArticle] | None = None  # by path; None until read
+
+    def load_previous_build(self) -> None:
+        """Take vectors and articles from the live build, if it was made with the same model."""
+        self.published = {}
+        try:
+            previous = load_published_index(self.settings.index)
+        except KbError:
+            return
+        if previous.manifest.model_fingerprint != self.embedder.model_fingerprint:
+            return
+        ids = np.array([chunk.id for chunk in previous.chunks], dtype=np.int64)
+        self.vectors = {chunk.text_hash: vector
+                        for chunk, vector in zip(previous.chunks, previous.vectors.vectors(ids), strict=True)}
+        chunks_by_slug: dict[str, list[Chunk]] = {}
+        for chunk in previous.chunks:
+            chunks_by_slug.setdefault(chunk.slug, []).append(chunk_from_record(chunk))
+        self.published = {record.path: PublishedArticle(record, chunks_by_slug.get(record.slug, []))
+                          for record in previous.articles.values()}
+
+    def build(self, show_progress: bool | None = None) -> BuildReport:
+        """Index the articles folder into the index folder; invalid articles are reported and left out,
+        except that a published article whose file became invalid stays published as it was."""
+        started = time.perf_counter()
+        with build_lock(self.settings.index):
+            if self.published is None:
+                self.load_previous_build()
+            compiled = compile_help_center(self.settings.articles, self.settings, self.compile_cache)
+            articles = [PublishedArticle(article_record(item), item.chunks) for item in compiled.articles]
+            problems = compiled.problems + self.keep_last_good_versions(compiled, articles)
+            chunks = [chunk for article in articles for chunk in article.chunks]
+            vectors, embedded = embed_chunks(chunks, self.embedder, self.vectors, self.settings.embed_batch_size,
+                                             show_progress)
+            self.vectors = {chunk.text_hash: vector for chunk, vector in zip(chunks, vectors, strict=True)}
+            build_id = self.write_and_publish(articles, chunks, vectors, problems)
+            self.published = {article.record.path: article for article in articles}
+        problems.sort(key=lambda problem: (problem.path, problem.line or 0))
+        return BuildReport(build_id, len(articles), len(chunks), embedded, len(chunks) - embedded, problems,
+                           time.perf_counter() - started)
+
+    def keep_last_good_versions(self, compiled: CompiledHelpCenter, articles: list[PublishedArticle]
+                                ) -> list[Problem]:
+        """Re-publish the previous version of each article whose file is now invalid."""
+        assert self.published is not None
+        present = {article.record.path for article in articles}
+        taken = {name for article in articles for name in (article.record.slug, *article.record.aliases)}
+        broken = {problem.path for problem in compiled.errors} - present
+        notes = []
+        for path in sorted(broken):
+            previous = self.published.get(path)
+            if previous is None or previous.record.slug in taken:
+                continue
+            if not (self.settings.articles / path).exists():
+                continue
+            articles.append(previous)
+            taken.add(previous.record.slug)
+            notes.append(Problem(path, None, "warning",
+                                 "the last good version stays published until the errors above are fixed"))
+        return notes
+
+    def write_and_publish(self, articles: list[PublishedArticle], chunks: list[Chunk], vectors: np.ndarray,
+                          problems: list[Problem]) -> str:
+        settings = self.settings
+        build_dir = new_build_directory(settings.index)
+        try:
+            vector_index = FaissVectorIndex(self.embedder.dimension)
+            vector_index.add(np.arange(len(chunks), dtype=np.int64), vectors)
+            vector_index.save(build_dir / VECTORS_FILE)
+            LexicalIndex.build([chunk.lexical_text for chunk in chunks], self.tokens).save(build_dir / LEXICAL_FOLDER)
+            with (build_dir / CHUNKS_FILE).open("w", encoding="utf-8") as output:
+                for position, chunk in enumerate(chunks):
+                    record = ChunkRecord(id=position, slug=chunk.slug, anchor=chunk.anchor, section=chunk.section,
+                                         heading_path=list(chunk.heading_path), text=chunk.text, kind=chunk.kind,
+                                         text_hash=chunk.text_hash, keywords=chunk.keywords)
+                    output.write(json.dumps(records_to_json([record])[0], ensure_ascii=False) + "\n")
+            write_json(build_dir / ARTICLES_FILE, records_to_json([article.record for article in articles]))
+            write_json(build_dir / PROBLEMS_FILE, records_to_json(problems))
+            manifest = Manifest(
+                format_version=FORMAT_VERSION,
+                build_id=build_dir.name,
+                built_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                model_name=self.embedder.model_name,
+                model_fingerprint=self.embedder.model_fingerprint,
+                dimension=self.embedder.dimension,
+                article_count=len(articles),
+                chunk_count=len(chunks),
+                chunk_words=settings.chunk_words,
+                chunk_overlap_words=settings.chunk_overlap_words,
+                article_hashes={article.record.path: article.record.content_hash for article in articles},
+            )
+            write_json(build_dir / MANIFEST_FILE, records_to_json([manifest])[0])
+            publish(settings.index, build_dir, settings.keep_builds)
+        except BaseException:
+            discard_build(build_dir)
+            raise
+        return build_dir.name
+
+
+def build_index(settings: Settings, embedder: Embedder, show_progress: bool | None = None) -> BuildReport:
+    """Index `settings.articles` into `settings.index` once, reusing the live build's vectors."""
+    return IndexBuilder(settings, embedder).build(show_progress)

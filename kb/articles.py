@@ -304,8 +304,13 @@ def article_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda file: file.relative_to(root).as_posix())
 
 
-def load_articles(root: Path) -> LoadResult:
+ParseCache = dict[str, tuple[str, "Article | None", list[Problem]]]  # path -> (text hash, article, problems)
+
+
+def load_articles(root: Path, cache: ParseCache | None = None) -> LoadResult:
     """Read every article under `root`; invalid ones are reported and skipped, the rest kept.
+
+    `cache` keeps each file's parse between calls, so an unchanged file is not parsed again.
 
     Raises:
         ArticleError: `root` is not a folder.
@@ -315,8 +320,10 @@ def load_articles(root: Path) -> LoadResult:
     articles: list[Article] = []
     category_names, problems = read_category_names(root)
     owners: dict[str, str] = {}  # slug or alias -> path of the article that claimed it first
+    seen: set[str] = set()
     for file in article_files(root):
         path = file.relative_to(root).as_posix()
+        seen.add(path)
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
@@ -325,7 +332,14 @@ def load_articles(root: Path) -> LoadResult:
         except OSError as error:
             problems.append(Problem(path, None, "error", f"cannot be read: {error.strerror}"))
             continue
-        article, article_problems = read_article(text, path, category_names)
+        text_hash = hashlib.sha256(f"{text}\0{category_names.get(path.split('/')[0], '')}".encode()).hexdigest()
+        cached = cache.get(path) if cache is not None else None
+        if cached is not None and cached[0] == text_hash:
+            article, article_problems = cached[1], cached[2]
+        else:
+            article, article_problems = read_article(text, path, category_names)
+            if cache is not None:
+                cache[path] = (text_hash, article, article_problems)
         problems.extend(article_problems)
         if article is None:
             continue
@@ -334,6 +348,9 @@ def load_articles(root: Path) -> LoadResult:
             problems.extend(clashes)
             continue
         articles.append(article)
+    if cache is not None:
+        for gone in set(cache) - seen:
+            del cache[gone]
     return LoadResult(articles, problems)
 
 

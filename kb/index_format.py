@@ -16,7 +16,7 @@ from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
 from kb.lexical import LexicalIndex
 from kb.vector_index import FaissVectorIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT_LINK = "current"
 BUILDS_FOLDER = "builds"
 MANIFEST_FILE = "manifest.json"
@@ -81,6 +81,7 @@ class ChunkRecord:
     text: str
     kind: str
     text_hash: str
+    keywords: str = ""
 
 
 @dataclass

@@ -52,6 +52,9 @@ def tokenize(text: str) -> list[str]:
     return stem_all(content_words(text))
 
 
+TokenCache = dict[str, tuple[list[str], frozenset[str]]]  # text -> (stems, surface words)
+
+
 class LexicalIndex:
     """BM25 over one text per chunk; `scores` returns a score for every chunk."""
 
@@ -62,14 +65,28 @@ class LexicalIndex:
         self.vocabulary = vocabulary  # surface word -> number of chunks it appears in
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: list[str], cache: TokenCache | None = None) -> LexicalIndex:
+        """Index `texts`; `cache` keeps each text's tokens between builds, so only new texts are tokenized."""
         import bm25s
 
-        retriever = bm25s.BM25()
-        retriever.index([tokenize(text) or ["\u2205"] for text in texts], show_progress=False)
-        vocabulary: Counter[str] = Counter()
+        analysed = []
         for text in texts:
-            vocabulary.update(set(content_words(text)))
+            entry = cache.get(text) if cache is not None else None
+            if entry is None:
+                surface = content_words(text)
+                entry = (stem_all(surface) or ["\u2205"], frozenset(surface))
+                if cache is not None:
+                    cache[text] = entry
+            analysed.append(entry)
+        if cache is not None and len(cache) > 2 * len(texts) + 1000:
+            wanted = set(texts)
+            for stale in [text for text in cache if text not in wanted]:
+                del cache[stale]
+        retriever = bm25s.BM25()
+        retriever.index([tokens for tokens, _ in analysed], show_progress=False)
+        vocabulary: Counter[str] = Counter()
+        for _, surface_words in analysed:
+            vocabulary.update(surface_words)
         return cls(retriever, dict(vocabulary))
 
     @classmethod

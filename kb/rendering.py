@@ -73,57 +73,69 @@ class RenderedBody:
     headings: list[Heading]
     sections: list[Section]
     unresolved_links: list[str] = field(default_factory=list)
+    unresolved_images: list[str] = field(default_factory=list)
 
 
 class ArticleLinks(Treeprocessor):
-    """Points links between articles (`other.md#part`, or a slug) at their article URLs."""
+    """Points links between articles (`other.md#part`, or a slug) and images at their site URLs."""
 
-    def __init__(self, md: markdown.Markdown, resolver: LinkResolver, unresolved: list[str]) -> None:
+    def __init__(self, md: markdown.Markdown, links: LinkResolver | None, images: LinkResolver | None,
+                 rendered: RenderedBody) -> None:
         super().__init__(md)
-        self.resolver = resolver
-        self.unresolved = unresolved
+        self.links = links
+        self.images = images
+        self.rendered = rendered
 
     def run(self, root: Element) -> None:
-        for anchor in root.iter("a"):
-            href = anchor.get("href")
-            if not href:
-                continue
-            target = self.resolver(href)
-            if target is None:
-                self.unresolved.append(href)
-            elif target != href:
-                anchor.set("href", target)
+        for element in root.iter():
+            if element.tag == "a" and self.links is not None:
+                self.rewrite(element, "href", self.links, self.rendered.unresolved_links)
+            elif element.tag == "img" and self.images is not None:
+                self.rewrite(element, "src", self.images, self.rendered.unresolved_images)
+
+    @staticmethod
+    def rewrite(element: Element, attribute: str, resolver: LinkResolver, unresolved: list[str]) -> None:
+        target = element.get(attribute)
+        if not target:
+            return
+        resolved = resolver(target)
+        if resolved is None:
+            unresolved.append(target)
+        elif resolved != target:
+            element.set(attribute, resolved)
 
 
 class ArticleLinksExtension(Extension):
-    def __init__(self, resolver: LinkResolver, unresolved: list[str]) -> None:
+    def __init__(self, links: LinkResolver | None, images: LinkResolver | None, rendered: RenderedBody) -> None:
         super().__init__()
-        self.resolver = resolver
-        self.unresolved = unresolved
+        self.links = links
+        self.images = images
+        self.rendered = rendered
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
-        md.treeprocessors.register(ArticleLinks(md, self.resolver, self.unresolved), "article_links", 1)
+        md.treeprocessors.register(ArticleLinks(md, self.links, self.images, self.rendered), "article_links", 1)
 
 
-def render_markdown(body: str, resolver: LinkResolver | None = None) -> RenderedBody:
+def render_markdown(body: str, resolver: LinkResolver | None = None,
+                    image_resolver: LinkResolver | None = None) -> RenderedBody:
     """Render an article body to sanitized HTML, with its headings and its sections as plain text.
 
     `resolver` maps each link target to its final URL, to itself when it is no article link,
-    or to None when it names an article or file that does not exist.
+    or to None when it names an article or file that does not exist; `image_resolver` does the
+    same for image sources.
     """
-    unresolved: list[str] = []
+    rendered = RenderedBody(html="", headings=[], sections=[])
     extensions: list[Extension | str] = [
         "tables", "fenced_code", "admonition", "sane_lists", "def_list", "abbr", "footnotes",
         TocExtension(slugify=heading_slugify, permalink="#", permalink_title="Link to this section",
                      toc_depth="2-3"),
     ]
-    if resolver is not None:
-        extensions.append(ArticleLinksExtension(resolver, unresolved))
+    if resolver is not None or image_resolver is not None:
+        extensions.append(ArticleLinksExtension(resolver, image_resolver, rendered))
     converter = markdown.Markdown(extensions=extensions, output_format="html")
-    raw_html = converter.convert(body)
-    html = sanitize_html(raw_html)
-    headings, sections = split_sections(html)
-    return RenderedBody(html=html, headings=headings, sections=sections, unresolved_links=unresolved)
+    rendered.html = sanitize_html(converter.convert(body))
+    rendered.headings, rendered.sections = split_sections(rendered.html)
+    return rendered
 
 
 def sanitize_html(html: str) -> str:

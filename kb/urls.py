@@ -13,3 +13,8 @@ def article_url(slug: str, anchor: str = "") -> str:
 
 def category_url(category: str) -> str:
     return f"/categories/{quote(category)}"
+
+
+def media_url(path: str) -> str:
+    """Path of an image or attachment kept beside the articles."""
+    return f"/media/{path}"

@@ -33,7 +33,7 @@ def test_broken_links_and_missing_related_articles_are_reported_with_lines(tmp_p
         "guides/a.md:7: error: link to missing article '../nowhere.md'",
     ]
     article = next(item for item in compiled.articles if item.article.slug == "a")
-    assert article.article.related == ["b"]
+    assert article.related == ["b"]
     assert 'href="/articles/b"' in article.rendered.html
 
 
@@ -50,4 +50,4 @@ def test_related_may_name_an_old_slug_of_an_article(tmp_path: Path) -> None:
     (tmp_path / "b.md").write_text("---\ntitle: B\naliases: [old-b]\n---\nText.\n")
     compiled = compile_folder(tmp_path)
     assert compiled.problems == []
-    assert compiled.articles[0].article.related == ["b"]
+    assert compiled.articles[0].related == ["b"]
