@@ -19,7 +19,7 @@ import numpy as np
 
 from indexer.embedding import embed_chunks
 from indexer.publish import discard_build, new_build_directory, publish
-from kb.articles import Problem
+from kb.articles import LAST_GOOD_NOTE, Problem
 from kb.chunking import Chunk
 from kb.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
 from kb.config import Settings
@@ -140,13 +140,13 @@ class IndexBuilder:
             compiled = compile_help_center(self.settings.articles, self.settings, self.compile_cache)
             articles = [PublishedArticle(article_record(item), item.chunks) for item in compiled.articles]
             problems = compiled.problems + self.keep_last_good_versions(compiled, articles)
+            problems.sort(key=lambda problem: (problem.path, problem.line or 0))
             chunks = [chunk for article in articles for chunk in article.chunks]
             vectors, embedded = embed_chunks(chunks, self.embedder, self.vectors, self.settings.embed_batch_size,
                                              show_progress)
             self.vectors = {chunk.text_hash: vector for chunk, vector in zip(chunks, vectors, strict=True)}
             build_id = self.write_and_publish(articles, chunks, vectors, problems)
             self.published = {article.record.path: article for article in articles}
-        problems.sort(key=lambda problem: (problem.path, problem.line or 0))
         return BuildReport(build_id, len(articles), len(chunks), embedded, len(chunks) - embedded, problems,
                            time.perf_counter() - started)
 
@@ -166,8 +166,8 @@ class IndexBuilder:
                 continue
             articles.append(previous)
             taken.add(previous.record.slug)
-            notes.append(Problem(path, None, "warning",
-                                 "the last good version stays published until the errors above are fixed"))
+            first_error = min((problem.line or 0 for problem in compiled.errors if problem.path == path), default=0)
+            notes.append(Problem(path, first_error or None, "warning", LAST_GOOD_NOTE))
         return notes
 
     def write_and_publish(self, articles: list[PublishedArticle], chunks: list[Chunk], vectors: np.ndarray,

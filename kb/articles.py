@@ -27,6 +27,7 @@ KNOWN_KEYS = frozenset({
 })
 FRONT_MATTER = frontmatter.YAMLHandler()
 CATEGORY_FILE = "_category.yml"
+LAST_GOOD_NOTE = "the last good version stays published until the errors above are fixed"
 
 
 @dataclass(frozen=True)
@@ -307,10 +308,13 @@ def article_files(root: Path) -> list[Path]:
 ParseCache = dict[str, tuple[str, "Article | None", list[Problem]]]  # path -> (text hash, article, problems)
 
 
-def load_articles(root: Path, cache: ParseCache | None = None) -> LoadResult:
+def load_articles(root: Path, cache: ParseCache | None = None, last_good: dict[str, Article] | None = None
+                  ) -> LoadResult:
     """Read every article under `root`; invalid ones are reported and skipped, the rest kept.
 
     `cache` keeps each file's parse between calls, so an unchanged file is not parsed again.
+    `last_good` remembers each file's last valid version: a file that turns invalid is reported
+    and its last valid version used instead, so a half-finished edit never unpublishes an article.
 
     Raises:
         ArticleError: `root` is not a folder.
@@ -341,6 +345,13 @@ def load_articles(root: Path, cache: ParseCache | None = None) -> LoadResult:
             if cache is not None:
                 cache[path] = (text_hash, article, article_problems)
         problems.extend(article_problems)
+        if last_good is not None:
+            if article is not None:
+                last_good[path] = article
+            elif path in last_good:
+                article = last_good[path]
+                problems.append(Problem(path, min((problem.line or 0 for problem in article_problems), default=0)
+                                        or None, "warning", LAST_GOOD_NOTE))
         if article is None:
             continue
         clashes = claim_names(article, owners)
@@ -348,9 +359,9 @@ def load_articles(root: Path, cache: ParseCache | None = None) -> LoadResult:
             problems.extend(clashes)
             continue
         articles.append(article)
-    if cache is not None:
-        for gone in set(cache) - seen:
-            del cache[gone]
+    for remembered in (cache, last_good):
+        for gone in set(remembered or ()) - seen:
+            del remembered[gone]  # type: ignore[union-attr]
     return LoadResult(articles, problems)
 
 

@@ -43,6 +43,7 @@ class CompileCache:
     """What an unchanged article needs no second time: its parse, its rendering and its chunks."""
 
     parsed: ParseCache = field(default_factory=dict)
+    last_good: dict[str, Article] = field(default_factory=dict)
     compiled: dict[tuple[str, str, str], CompiledArticle] = field(default_factory=dict)
 
 
@@ -130,7 +131,8 @@ def compile_help_center(root: Path, settings: Settings, cache: CompileCache | No
 
     With a `cache`, only articles whose text (or whose link targets) changed are parsed and rendered.
     """
-    loaded = load_articles(root, cache.parsed if cache is not None else None)
+    loaded = load_articles(root, cache.parsed if cache is not None else None,
+                           cache.last_good if cache is not None else None)
     problems = list(loaded.problems)
     resolver = LinkResolver(loaded.articles, media_files(root))
     chunking = f"{settings.chunk_words}/{settings.chunk_overlap_words}"

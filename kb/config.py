@@ -48,6 +48,8 @@ class Settings:
     keep_builds: int = setting(2, "Earlier index builds kept beside the live one.")
     max_request_bytes: int = setting(64 * 1024, "Largest HTTP request body accepted, in bytes.")
     secret_key: str = setting("", "Secret that signs cookies; set it in production (random if empty).")
+    watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")
+    preview: bool = setting(False, "Writer preview at /preview/<slug>: drafts, problem banners; not for production.")
     host: str = setting("127.0.0.1", "Address `kb serve` listens on.")
     port: int = setting(8000, "Port `kb serve` listens on.")
     workers: int = setting(1, "Worker processes of `kb serve` (each loads the model once).")

@@ -59,3 +59,10 @@ class QueryError(KbError):
 
     code = "invalid_query"
     exit_code = 2
+
+
+class NewArticleError(KbError):
+    """`kb new` cannot make an article from what it was given (an empty title, say)."""
+
+    code = "invalid_new_article"
+    exit_code = 2

@@ -1,4 +1,4 @@
-"""`kb index | check | search | serve`: every user mistake becomes a one-line message and an exit code."""
+"""`kb index | check | new | search | eval | watch | serve`: user mistakes become one-line messages and exit codes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 import click
 
 from kb import __version__
+from kb.checks import DEFAULT_SIMILARITY
 from kb.config import Settings
-from kb.errors import KbError
+from kb.errors import ArticleError, KbError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -88,20 +89,52 @@ def index(articles: Path | None, index: Path | None, model: str | None, strict: 
 
 @cli.command()
 @location_options
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one 'path:line: severity: message' line per problem; json: one object.")
+@click.option("--similarity", type=click.FloatRange(0, 1, min_open=True), default=DEFAULT_SIMILARITY, show_default=True,
+              metavar="FLOAT", help="Warn about two articles whose vectors are at least this similar (cosine).")
+@click.option("--no-similarity", is_flag=True, help="Skip the near-duplicate check, and with it the model.")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Golden-queries YAML file: each query must find its article within its rank.")
 @reports_errors
-def check(articles: Path | None, index: Path | None, model: str | None) -> None:
-    """Validate every article without indexing; exit 1 if any has an error."""
-    from kb.compiler import compile_help_center
+def check(articles: Path | None, index: Path | None, model: str | None, output_format: str, similarity: float,
+          no_similarity: bool, queries: Path | None) -> None:
+    """Lint every article without publishing anything; exit 1 if any has an error.
+
+    Besides the front matter and links to missing articles: links to missing sections, empty
+    articles, missing summaries, near-duplicate articles, slugs renamed in git without an alias,
+    and with --queries, golden queries that search no longer answers within their rank.
+    """
+    from kb_cli.check import run_check
 
     settings = load_settings(articles=articles, index=index, model=model)
-    compiled = compile_help_center(settings.articles, settings)
-    for problem in compiled.problems:
-        click.echo(str(problem))
-    errors = len(compiled.errors)
-    warnings = len(compiled.problems) - errors
-    click.echo(f"{len(compiled.articles)} articles checked: {errors} error(s), {warnings} warning(s)", err=True)
-    if errors:
+    threshold = None if no_similarity else similarity
+    embedder = make_embedder(settings) if threshold is not None or queries is not None else None
+    report = run_check(settings, embedder, threshold, queries)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            click.echo(str(problem))
+        click.echo(f"{report.article_count} articles checked: {len(report.errors)} error(s), "
+                   f"{len(report.warnings)} warning(s)", err=True)
+    if report.errors:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--category", metavar="NAME", default=None,
+              help="Category folder to create the article in (its slug); the articles folder itself by default.")
+@click.option("--articles", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Articles folder [env KB_ARTICLES; default ./articles].")
+@reports_errors
+def new(title: str, category: str | None, articles: Path | None) -> None:
+    """Create an article for TITLE from a template, and print its path."""
+    from kb.scaffold import create_article
+
+    settings = load_settings(articles=articles)
+    click.echo(str(create_article(settings.articles, title, category)))
 
 
 @cli.command()
@@ -170,19 +203,60 @@ def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Pa
 @click.option("--port", type=int, default=None, help="Port to listen on [env KB_PORT; default 8000].")
 @click.option("--workers", type=int, default=None, help="Worker processes [env KB_WORKERS; default 1].")
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
+@click.option("--watch", is_flag=True, default=None,
+              help="Rebuild the index whenever an article changes, without a restart [env KB_WATCH].")
+@click.option("--preview", is_flag=True, default=None,
+              help="Writer preview: drafts at /preview/<slug> with banners for problems [env KB_PREVIEW].")
 @reports_errors
 def serve(articles: Path | None, index: Path | None, model: str | None, host: str | None, port: int | None,
-          workers: int | None, debug: bool) -> None:
+          workers: int | None, debug: bool, watch: bool | None, preview: bool | None) -> None:
     """Serve the help center and its JSON API (gunicorn; --debug for development)."""
     from kb.index_format import current_build, read_manifest
     from kb_cli.server import run_server
+    from kb_cli.watching import exit_with_watcher, start_watcher_process
 
     settings = load_settings(articles=articles, index=index, model=model, host=host, port=port,
-                             workers=workers)
+                             workers=workers, watch=watch, preview=preview)
+    watcher = None
+    if settings.watch:
+        if not settings.articles.is_dir():
+            raise ArticleError(str(settings.articles), None, "articles folder not found")
+        watcher = start_watcher_process(settings)
+        wait_for_first_build(settings)
     manifest = read_manifest(current_build(settings.index))
     click.echo(f"Serving {manifest.article_count} articles from {settings.index} "
-               f"on http://{settings.host}:{settings.port}/", err=True)
-    run_server(settings, debug=debug)
+               f"on http://{settings.host}:{settings.port}/"
+               + (f", watching {settings.articles}" if watcher else ""), err=True)
+    try:
+        run_server(settings, debug=debug)
+    finally:
+        if watcher is not None:
+            exit_with_watcher(watcher)
+
+
+def wait_for_first_build(settings: Settings, timeout: float = 600.0) -> None:
+    """Serving starts on the watcher's first build when no index exists yet."""
+    import time
+
+    from kb.index_format import CURRENT_LINK
+
+    deadline = time.monotonic() + timeout
+    while not (settings.index / CURRENT_LINK).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+@cli.command()
+@location_options
+@reports_errors
+def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
+    """Keep the index up to date: rebuild after every saved change until interrupted."""
+    from kb_cli.watching import run_watcher
+
+    settings = load_settings(articles=articles, index=index, model=model)
+    if not settings.articles.is_dir():
+        raise ArticleError(str(settings.articles), None, "articles folder not found")
+    click.echo(f"Watching {settings.articles} (Ctrl+C to stop)", err=True)
+    run_watcher(settings)
 
 
 def main() -> None:

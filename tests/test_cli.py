@@ -40,7 +40,7 @@ def test_check_fails_and_names_file_and_line(runner: CliRunner) -> None:
     lines = result.stdout.splitlines()
     assert "article_without_title.md:1: error: missing required key 'title'" in lines
     assert "article_with_wrong_types.md:5: error: 'draft' must be true or false, got 'sometimes'" in lines
-    assert "2 articles checked: 9 error(s), 1 warning(s)" in result.stderr
+    assert "2 articles checked: 9 error(s), 3 warning(s)" in result.stderr
 
 
 def test_articles_folder_comes_from_the_environment(runner: CliRunner, articles_dir: Path) -> None:
@@ -123,3 +123,166 @@ def test_eval_reports_a_bad_dataset_in_one_line(runner: CliRunner, tmp_path: Pat
     result = runner.invoke(cli, ["eval", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {tmp_path / 'corpus.jsonl'}:1: not JSON")
+
+
+def write_article(root: Path, path: str, text: str) -> None:
+    file = root / path
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(text, encoding="utf-8")
+
+
+def test_check_reports_a_link_to_a_missing_section(runner: CliRunner, tmp_path: Path) -> None:
+    write_article(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\nsummary: Money back.\n---\nIntro.\n\n"
+                                                  "## Monthly plans\n\nText.\n")
+    write_article(tmp_path, "guide.md", "---\ntitle: Guide\nsummary: A guide.\n---\nRead [monthly](billing/"
+                                        "refunds.md#monthly-plans).\nRead [annual](refunds#annual-plans).\n")
+    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    assert result.exit_code == 1
+    assert result.stdout == "guide.md:6: error: link to missing section 'refunds#annual-plans'\n"
+    assert result.stderr == "2 articles checked: 1 error(s), 0 warning(s)\n"
+
+
+def test_check_reports_an_article_without_text(runner: CliRunner, tmp_path: Path) -> None:
+    write_article(tmp_path, "empty.md", "---\nsummary: Nothing yet.\ntitle: Empty\n---\n\n")
+    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    assert result.exit_code == 1
+    assert result.stdout == "empty.md:3: error: article has no text below its title\n"
+
+
+def test_check_warns_about_a_missing_summary_and_still_passes(runner: CliRunner, tmp_path: Path) -> None:
+    write_article(tmp_path, "a.md", "---\ntitle: A\n---\nText.\n")
+    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    assert result.exit_code == 0
+    assert result.stdout == "a.md:2: warning: no summary: search results and lists show the first sentence instead\n"
+    assert result.stderr == "1 articles checked: 0 error(s), 1 warning(s)\n"
+
+
+def test_check_warns_about_near_duplicates_reusing_published_vectors(
+        runner: CliRunner, tmp_path: Path, fake_model: FakeEmbedder) -> None:
+    articles, index = tmp_path / "articles", tmp_path / "index"
+    same = "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 30 days.\n"
+    write_article(articles, "billing/refund-policy.md", same)
+    write_article(articles, "billing/refunds.md", same)
+    write_article(articles, "account/password.md", "---\ntitle: Password\nsummary: Reset.\n---\nReset it here.\n")
+    assert runner.invoke(cli, ["index", "--articles", str(articles), "--index", str(index)]).exit_code == 0
+    fake_model.calls = 0
+    result = runner.invoke(cli, ["check", "--articles", str(articles), "--index", str(index)])
+    assert result.exit_code == 0
+    assert result.stdout == "billing/refunds.md:1: warning: looks like billing/refund-policy.md (1.00)\n"
+    assert fake_model.calls == 0  # every section's vector came from the published index
+    strict = runner.invoke(cli, ["check", "--articles", str(articles), "--index", str(index), "--similarity", "0.5"])
+    assert "billing/refunds.md:1: warning: looks like billing/refund-policy.md (1.00)" in strict.stdout
+    bad = runner.invoke(cli, ["check", "--articles", str(articles), "--similarity", "1.5"])
+    assert bad.exit_code == 2
+
+
+def test_check_without_similarity_never_makes_the_model(
+        runner: CliRunner, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_model(settings: Settings) -> None:
+        raise AssertionError("the model was asked for")
+
+    monkeypatch.setattr(kb_cli.main, "make_embedder", no_model)
+    result = runner.invoke(cli, ["check", "--articles", str(articles_dir), "--no-similarity"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_check_warns_about_a_slug_renamed_in_git_without_alias(runner: CliRunner, tmp_path: Path) -> None:
+    import subprocess
+
+    def git(*arguments: str) -> None:
+        subprocess.run(["git", "-c", "user.name=Writer", "-c", "user.email=writer@example.com",
+                        "-c", "commit.gpgsign=false", *arguments], cwd=tmp_path, check=True, capture_output=True)
+
+    write_article(tmp_path, "billing/refund.md", "---\ntitle: Refunds\nsummary: Money back.\n---\nText.\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "Add refunds")
+    git("mv", "billing/refund.md", "billing/refunds.md")
+    git("commit", "-qm", "Rename refunds")
+    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    assert result.exit_code == 0
+    assert result.stdout == ("billing/refunds.md:2: warning: slug changed from 'refund' to 'refunds' in git history: "
+                             "add 'refund' to aliases so old links keep working\n")
+    write_article(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\nsummary: Money back.\naliases: [refund]\n"
+                                                  "---\nText.\n")
+    fixed = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    assert fixed.stdout == ""
+
+
+def test_check_json_format(runner: CliRunner, tmp_path: Path) -> None:
+    write_article(tmp_path, "a.md", "---\ntitle: A\n---\nSee [b](#b).\n")
+    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "articles": 1, "errors": 1, "warnings": 1,
+        "problems": [
+            {"path": "a.md", "line": 2, "severity": "warning",
+             "message": "no summary: search results and lists show the first sentence instead"},
+            {"path": "a.md", "line": 4, "severity": "error", "message": "link to missing section '#b'"},
+        ],
+    }
+    passing = runner.invoke(cli, ["check", "--articles", str(DATA / "help_center"), "--format", "json"])
+    assert passing.exit_code == 0
+    assert json.loads(passing.stdout) == {"articles": 5, "errors": 0, "warnings": 0, "problems": []}
+
+
+def test_check_queries_pass_and_reuse_the_published_vectors(
+        runner: CliRunner, settings: Settings, fake_model: FakeEmbedder) -> None:
+    queries = DATA / "golden_queries_answered_by_the_test_help_center.yaml"
+    runner.invoke(cli, ["index", "--articles", str(settings.articles), "--index", str(settings.index)])
+    fake_model.texts.clear()
+    result = runner.invoke(cli, ["check", "--articles", str(settings.articles), "--index", str(settings.index),
+                                 "--queries", str(queries)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert fake_model.texts == ["paid invoices turn green", "forgot password", "workspace currency"]
+
+
+def test_check_queries_fail_with_their_lines(runner: CliRunner, articles_dir: Path) -> None:
+    queries = DATA / "golden_queries_with_misses_and_mistakes.yaml"
+    result = runner.invoke(cli, ["check", "--articles", str(articles_dir), "--queries", str(queries)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [f"{queries}:{line}: error: {message}" for line, message in [
+        (2, "'paid invoices turn green' expected welcome within rank 1, found at rank 2"),
+        (4, "'spam folder' expected reset-password#request-a-reset-link within rank 1, found at rank 1 "
+            "but landing on '#the-reset-email-never-arrives'"),
+        (7, "'refund escalation Admin Console' expects 'refund-escalation-playbook', which customers never see "
+            "(internal)"),
+        (9, "'forgot password' expects 'no-such-article', but no indexed article has that slug"),
+        (11, "'workspace currency' expects section 'pricing', which welcome does not have"),
+        (14, "'expect' is required and must be an article slug"),
+        (15, "'rank' must be a whole number of at least 1, got 0"),
+        (16, "each entry must be a mapping with 'query' and 'expect'"),
+        (19, "unknown key 'expected' (known keys: query, expect, section, rank, kind)"),
+    ]]
+    assert result.stderr == "5 articles checked: 9 error(s), 0 warning(s)\n"
+
+
+def test_new_creates_an_article_that_passes_check(runner: CliRunner, articles_dir: Path) -> None:
+    result = runner.invoke(cli, ["new", "Export your data", "--category", "Account", "--articles", str(articles_dir)])
+    assert result.exit_code == 0, result.output
+    created = articles_dir / "account" / "export-your-data.md"
+    assert result.stdout == f"{created}\n"
+    text = created.read_text(encoding="utf-8")
+    assert text.startswith("---\ntitle: Export your data\n")
+    assert "\ntags: []\n" in text and "\n## " in text
+    check = runner.invoke(cli, ["check", "--articles", str(articles_dir)])
+    assert check.exit_code == 0
+    assert check.stdout == ("account/export-your-data.md:2: warning: no summary: search results and lists show "
+                            "the first sentence instead\n")
+
+
+def test_new_never_reuses_a_taken_slug(runner: CliRunner, articles_dir: Path) -> None:
+    first = runner.invoke(cli, ["new", "Invoice basics", "--articles", str(articles_dir)])
+    assert first.stdout == f"{articles_dir / 'invoice-basics-2.md'}\n"
+    second = runner.invoke(cli, ["new", "Invoice basics", "--articles", str(articles_dir)])
+    assert second.stdout == f"{articles_dir / 'invoice-basics-3.md'}\n"
+    alias = runner.invoke(cli, ["new", "Forgot password!", "--articles", str(articles_dir)])
+    assert alias.stdout == f"{articles_dir / 'forgot-password-2.md'}\n"
+
+
+def test_new_refuses_an_empty_title(runner: CliRunner, articles_dir: Path) -> None:
+    result = runner.invoke(cli, ["new", "  ", "--articles", str(articles_dir)])
+    assert result.exit_code == 2
+    assert result.stderr == 'Error: the title is empty: kb new "How to reset your password"\n'

@@ -33,9 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         embedder = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
     app.extensions["kb"] = LiveHelpCenter(settings, embedder)
 
-    from web import api, errors, pages, security
+    from web import api, errors, media, pages, preview, security
 
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(media.blueprint)
+    if settings.preview:
+        app.register_blueprint(preview.blueprint, url_prefix="/preview")
     app.register_blueprint(api.blueprint, url_prefix="/api")
     errors.init_app(app)
     security.init_app(app)

@@ -47,6 +47,9 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     "/api/search": lambda: search_urls("/api/search", "&k=50"),
     "/api/articles/<slug>": lambda: [f"/api/articles/{slug}" for slug in SLUGS_TO_TRY],
     "/api/categories": lambda: ["/api/categories"],
+    "/media/<path:filename>": lambda: ["/media/images/workspace.png", "/media/images/missing.png",
+                                       "/media/playbooks/refund-escalation-playbook.md",
+                                       "/media/billing/upcoming-ai-drafts.md", "/media/%2e%2e/conftest.py"],
 }
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 
@@ -62,7 +65,10 @@ def echoes(url: str) -> list[str]:
 
 def leaked(response, url: str) -> list[str]:  # type: ignore[no-untyped-def]
     """The hidden markers in a response's body and Location header, not counting echoed request text."""
-    body = json.dumps(response.get_json(), ensure_ascii=False) if response.is_json else response.get_data(as_text=True)
+    if response.is_json:
+        body = json.dumps(response.get_json(), ensure_ascii=False)
+    else:
+        body = response.get_data().decode("utf-8", errors="replace")
     text = body + "\n" + response.headers.get("Location", "")
     for echo in sorted(echoes(url), key=len, reverse=True):
         text = re.sub(re.escape(echo), "", text, flags=re.I)
@@ -71,6 +77,8 @@ def leaked(response, url: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 def expected_status(url: str) -> int:
     last = url.split("?")[0].rsplit("/", 1)[-1]
+    if url.startswith("/media/"):
+        return 200 if url == "/media/images/workspace.png" else 404
     if "/articles/" in url and last in ALIASES:
         return 301
     if last in HIDDEN_SLUGS + [MISSING, "playbooks", "no-such-category"]:
@@ -97,7 +105,7 @@ def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyp
     assert sorted(ROUTES) == sorted(rules), "ROUTES names a route the app no longer has"
     for path, rule in rules.items():
         assert set(rule.methods or ()) <= READ_ONLY, f"{path} accepts {rule.methods}: test its writes too"
-        assert set(rule.arguments) <= {"slug"}, f"{path}: teach this test to fill {rule.arguments}"
+        assert set(rule.arguments) <= {"slug", "filename"}, f"{path}: teach this test to fill {rule.arguments}"
         assert ROUTES[path](), path
         for url in ROUTES[path]():
             assert app.url_map.bind("localhost").match(url.split("?")[0])[0] == rule.endpoint, url
@@ -112,7 +120,7 @@ def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type
             assert response.status_code == expected_status(url), url
             assert leaked(response, url) == [], f"{url} shows {leaked(response, url)}"
             fetched += 1
-    assert fetched == 36
+    assert fetched == 41
 
 
 def test_leak_check_catches_a_leak(app, client) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,58 @@
+"""Live updates: rebuild the index whenever an article, category file or image changes on disk."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from indexer.build import BuildReport, IndexBuilder
+from kb.compiler import MEDIA_SUFFIXES
+from kb.config import Settings
+from kb.embedding import Embedder
+from kb.errors import KbError
+
+logger = logging.getLogger(__name__)
+WATCHED_SUFFIXES = frozenset({".md", ".yml"}) | MEDIA_SUFFIXES
+ReportHandler = Callable[[BuildReport, set[str]], None]
+
+
+def is_watched(path: str) -> bool:
+    """Articles, `_category.yml` files and media; never editor swap files or hidden folders."""
+    file = Path(path)
+    if any(part.startswith(".") for part in file.parts[-3:]):
+        return False
+    return file.suffix.lower() in WATCHED_SUFFIXES
+
+
+def watch_articles(
+    settings: Settings,
+    embedder: Embedder,
+    on_build: ReportHandler,
+    stop: threading.Event | None = None,
+    ready: threading.Event | None = None,
+) -> None:
+    """Build once, then rebuild after each batch of changes until `stop` is set.
+
+    `on_build` gets each build's report and the paths (relative to the articles folder) that changed.
+    A build that fails leaves the last published index in place; the next change tries again.
+    """
+    import watchfiles
+
+    builder = IndexBuilder(settings, embedder)
+    on_build(builder.build(show_progress=False), set())
+    root = settings.articles.resolve()
+    changes_seen = watchfiles.watch(root, watch_filter=lambda _change, path: is_watched(path), debounce=1600,
+                                    step=50, stop_event=stop, rust_timeout=500, yield_on_timeout=True)
+    for changes in changes_seen:
+        if ready is not None:
+            ready.set()  # the first batch (or timeout) arrives once the file-system watch is running
+        if not changes:
+            continue
+        changed = {Path(path).resolve().relative_to(root).as_posix() for _, path in changes
+                   if Path(path).resolve().is_relative_to(root)}
+        try:
+            on_build(builder.build(show_progress=False), changed)
+        except KbError as error:
+            logger.error("rebuild failed: %s", error)

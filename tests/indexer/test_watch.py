@@ -1,0 +1,123 @@
+"""The watcher driven by real file-system changes: what search returns after each."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from indexer.build import BuildReport
+from indexer.watch import is_watched, watch_articles
+from kb.config import Settings
+from kb.live import LiveHelpCenter
+from tests.conftest import FakeEmbedder
+
+
+class Watcher:
+    """Runs watch_articles in a thread and waits for the builds that follow each change."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = FakeEmbedder()
+        self.reports: list[tuple[BuildReport, set[str]]] = []
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=watch_articles, daemon=True,
+                                       args=(settings, self.embedder, self.record, self.stop, self.ready))
+        self.live = LiveHelpCenter(settings, self.embedder)
+
+    def record(self, report: BuildReport, changed: set[str]) -> None:
+        self.reports.append((report, changed))
+
+    def start(self) -> None:
+        self.thread.start()
+        assert self.ready.wait(20), "the watcher did not start"
+
+    def wait_for_build(self, after: int, timeout: float = 15.0) -> tuple[BuildReport, set[str]]:
+        deadline = time.monotonic() + timeout
+        while len(self.reports) <= after and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.reports) > after, "no rebuild after the change"
+        return self.reports[-1]
+
+    def slugs_for(self, query: str) -> list[str]:
+        return [result.slug for result in self.live.get().search(query, 5).results]
+
+
+@pytest.fixture
+def watcher(settings: Settings) -> Iterator[Watcher]:
+    running = Watcher(settings)
+    running.start()
+    yield running
+    running.stop.set()
+    running.thread.join(timeout=10)
+
+
+def write(path: Path, title: str, body: str, extra: str = "") -> None:
+    path.write_text(f"---\ntitle: {title}\n{extra}---\n{body}\n", encoding="utf-8")
+
+
+def test_added_edited_renamed_and_deleted_articles_are_searchable_without_restart(watcher: Watcher) -> None:
+    articles = watcher.settings.articles
+    assert watcher.reports[0][0].article_count == 5
+
+    builds = len(watcher.reports)
+    write(articles / "billing" / "late-fees.md", "Late fees", "## Charge a late fee\n\nAdd a zanzibar surcharge.")
+    report, changed = watcher.wait_for_build(builds)
+    assert changed == {"billing/late-fees.md"}
+    assert report.embedded_count >= 1 and report.reused_count >= 1
+    assert watcher.slugs_for("zanzibar surcharge")[0] == "late-fees"
+
+    builds = len(watcher.reports)
+    write(articles / "billing" / "late-fees.md", "Late fees", "## Charge a late fee\n\nAdd a marimba surcharge.")
+    watcher.wait_for_build(builds)
+    top = watcher.live.get().search("marimba surcharge", 1).results[0]
+    assert (top.slug, top.snippet) == ("late-fees", "Add a marimba surcharge.")
+
+    builds = len(watcher.reports)
+    (articles / "billing" / "late-fees.md").rename(articles / "billing" / "overdue-charges.md")
+    watcher.wait_for_build(builds)
+    assert watcher.slugs_for("marimba surcharge")[0] == "overdue-charges"
+    assert watcher.live.get().article("late-fees") is None
+
+    builds = len(watcher.reports)
+    (articles / "billing" / "overdue-charges.md").unlink()
+    watcher.wait_for_build(builds)
+    assert "overdue-charges" not in watcher.slugs_for("marimba surcharge")
+    assert watcher.live.get().index.manifest.article_count == 5
+
+
+def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(watcher: Watcher) -> None:
+    article = watcher.settings.articles / "account" / "reset-password.md"
+    builds = len(watcher.reports)
+    article.write_text("---\ntitle: [unclosed\n---\nHalf-written text about a xylophone.\n", encoding="utf-8")
+    report, changed = watcher.wait_for_build(builds)
+    assert changed == {"account/reset-password.md"}
+    assert [str(problem) for problem in report.problems if problem.path == "account/reset-password.md"] == [
+        "account/reset-password.md:3: error: invalid YAML in front matter: expected ',' or ']', but got "
+        "'<stream end>' (while parsing a flow sequence on line 2)",
+        "account/reset-password.md:3: warning: the last good version stays published until the errors above are fixed",
+    ]
+    center = watcher.live.get()
+    assert center.article("reset-password") is not None
+    assert watcher.slugs_for("spam folder wait five minutes")[0] == "reset-password"
+    assert "xylophone" not in " ".join(chunk.text for chunk in center.index.chunks)
+    assert [problem.path for problem in center.index.problems if problem.is_error] == ["account/reset-password.md"]
+
+    builds = len(watcher.reports)
+    write(article, "Reset your password", "## Fixed\n\nA xylophone guide.")
+    report, _ = watcher.wait_for_build(builds)
+    assert report.problems == []
+    assert watcher.slugs_for("xylophone guide")[0] == "reset-password"
+
+
+def test_only_articles_category_files_and_media_trigger_builds() -> None:
+    assert is_watched("/kb/articles/billing/refunds.md")
+    assert is_watched("/kb/articles/billing/_category.yml")
+    assert is_watched("/kb/articles/images/screenshot.png")
+    assert not is_watched("/kb/articles/billing/.refunds.md.swp")
+    assert not is_watched("/kb/articles/notes.txt~")
+    assert not is_watched("/kb/articles/.git/index")
