@@ -47,6 +47,11 @@ class Settings:
     embed_batch_size: int = setting(32, "Chunks embedded per model call while indexing.")
     keep_builds: int = setting(2, "Earlier index builds kept beside the live one.")
     max_request_bytes: int = setting(64 * 1024, "Largest HTTP request body accepted, in bytes.")
+    database_url: str = setting("", "SQLAlchemy URL of the agents database (empty: SQLite in the index folder).")
+    public_url: str = setting("", "Base URL of the public site for links agents copy, e.g. https://help.example.com.")
+    max_message_length: int = setting(20000, "Longest customer message accepted by suggest, in characters.")
+    secure_cookies: bool = setting(False, "Send the agents' session cookie over HTTPS only (set it behind TLS).")
+    rate_limit_storage: str = setting("memory://", "Flask-Limiter storage for sign-in limits, e.g. redis://127.0.0.1:6379.")
     secret_key: str = setting("", "Secret that signs cookies; set it in production (random if empty).")
     watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")
     preview: bool = setting(False, "Writer preview at /preview/<slug>: drafts, problem banners; not for production.")
@@ -75,7 +80,7 @@ class Settings:
     def validate(self) -> None:
         """Reject values no help center can run with."""
         positive = ("max_query_length", "default_results", "max_results", "chunk_words",
-                    "embed_batch_size", "max_request_bytes", "workers", "rerank_depth")
+                    "embed_batch_size", "max_request_bytes", "workers", "rerank_depth", "max_message_length")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_variable(name)} must be at least 1, got {getattr(self, name)}")

@@ -21,6 +21,7 @@ from kb.embedding import Embedder
 from kb.errors import QueryError
 from kb.index_format import ArticleRecord, ChunkRecord, PublishedIndex
 from kb.lexical import tokenize
+from kb.messages import clean_message
 from kb.ranking import Reranker
 from kb.snippets import Sentences, best_passage, highlight, split_sentences
 from kb.spelling import SpellingCorrector
@@ -179,6 +180,17 @@ class SearchService:
             ranked = self.rerank(effective, ranked)
         stems = set(tokenize(effective)) | set(tokenize(text))
         return SearchResponse(text, [self.result(item, stems) for item in ranked[:k]], corrected)
+
+    def suggest(self, message: str, k: int = 5, audience: Audience = Audience.AGENT) -> SearchResponse:
+        """Articles to send in answer to a customer's whole message (greetings, signatures, history and all).
+
+        Raises:
+            QueryError: the message is empty, or nothing is left of it once cleaned.
+        """
+        cleaned = re.sub(r"\s+", " ", clean_message(message or "")).strip()
+        if len(cleaned) > self.settings.max_query_length:
+            cleaned = cleaned[: self.settings.max_query_length].rsplit(" ", 1)[0]
+        return self.search(cleaned, k, audience)
 
     def rank(self, text: str, k: int, audience: Audience, mode: str) -> list[RankedArticle]:
         """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.

@@ -14,7 +14,7 @@ import click
 from kb import __version__
 from kb.checks import DEFAULT_SIMILARITY
 from kb.config import Settings
-from kb.errors import ArticleError, KbError
+from kb.errors import ArticleError, ConfigError, KbError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -217,6 +217,12 @@ def serve(articles: Path | None, index: Path | None, model: str | None, host: st
 
     settings = load_settings(articles=articles, index=index, model=model, host=host, port=port,
                              workers=workers, watch=watch, preview=preview)
+    if not settings.secret_key:
+        import dataclasses
+        import secrets
+
+        # One key for all workers, so a session signed by one worker is valid in the others.
+        settings = dataclasses.replace(settings, secret_key=secrets.token_hex(32))
     watcher = None
     if settings.watch:
         if not settings.articles.is_dir():
@@ -257,6 +263,62 @@ def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
         raise ArticleError(str(settings.articles), None, "articles folder not found")
     click.echo(f"Watching {settings.articles} (Ctrl+C to stop)", err=True)
     run_watcher(settings)
+
+
+@cli.group()
+def agents() -> None:
+    """Manage support agents: accounts for the workspace and tokens for the API."""
+
+
+def agent_storage(index: Path | None):  # type: ignore[no-untyped-def]
+    from kb.storage import Storage, default_database_url
+
+    settings = load_settings(index=index)
+    return Storage(settings.database_url or default_database_url(settings.index))
+
+
+@agents.command(name="add")
+@click.argument("name")
+@click.option("--password", "ask_password", is_flag=True, help="Also set a password for the web workspace (prompted).")
+@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder whose database holds the agents [env KB_INDEX], unless KB_DATABASE_URL is set.")
+@reports_errors
+def agents_add(name: str, ask_password: bool, index: Path | None) -> None:
+    """Create agent NAME and print its API token (shown this once; only its hash is stored)."""
+    password = None
+    if ask_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 10:
+            raise ConfigError("the password must be at least 10 characters long")
+    agent, token = agent_storage(index).add_agent(name, password)
+    click.echo(f"Created agent {agent.name}. API token (shown once, keep it secret):", err=True)
+    click.echo(token)
+
+
+@agents.command(name="list")
+@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder whose database holds the agents [env KB_INDEX].")
+@reports_errors
+def agents_list(index: Path | None) -> None:
+    """List agents with when they were created and last seen."""
+    found = agent_storage(index).agents()
+    if not found:
+        click.echo("No agents yet: add one with 'kb agents add NAME'.", err=True)
+    for agent in found:
+        seen = agent.last_seen_at.strftime("%Y-%m-%d %H:%M") if agent.last_seen_at else "never"
+        sign_in = "password" if agent.has_password else "token only"
+        click.echo(f"{agent.name}\tcreated {agent.created_at:%Y-%m-%d}\tlast seen {seen}\t{sign_in}")
+
+
+@agents.command(name="remove")
+@click.argument("name")
+@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Index folder whose database holds the agents [env KB_INDEX].")
+@reports_errors
+def agents_remove(name: str, index: Path | None) -> None:
+    """Delete agent NAME; its token and sessions stop working at once."""
+    agent_storage(index).remove_agent(name)
+    click.echo(f"Removed agent {name}.", err=True)
 
 
 def main() -> None:

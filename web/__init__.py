@@ -33,9 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         embedder = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
     app.extensions["kb"] = LiveHelpCenter(settings, embedder)
 
-    from web import api, errors, media, pages, preview, security
+    from web import agent, api, auth, errors, media, pages, preview, security
 
+    auth.init_app(app)
+    auth.csrf.exempt(api.blueprint)  # the API takes Bearer tokens only, never cookies: nothing to forge
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(agent.blueprint, url_prefix="/agent")
     app.register_blueprint(media.blueprint)
     if settings.preview:
         app.register_blueprint(preview.blueprint, url_prefix="/preview")

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, redirect, request, url_for
 
 from kb.errors import QueryError
 from kb.help_center import HelpCenter
 from kb.index_format import ArticleRecord
+from kb.search import Audience
+from kb.storage import LINK_ACTIONS
 from kb.urls import article_url, category_url
+from web.auth import agent_api, storage
+from web.openapi import openapi_document
 from web.state import help_center, settings
 
 blueprint = Blueprint("api", __name__)
+SUGGESTIONS = 5
 
 
 def result_count() -> int:
@@ -61,6 +66,12 @@ def article(slug: str) -> Response:
     return jsonify(article_json(record, center))
 
 
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 document of this API, with the limits of the running configuration."""
+    return jsonify(openapi_document(settings()))
+
+
 @blueprint.get("/categories")
 def categories() -> Response:
     center = help_center()
@@ -69,3 +80,56 @@ def categories() -> Response:
          "url": category_url(category.slug)}
         for category in center.categories()
     ]})
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise QueryError("send a JSON object with Content-Type: application/json")
+    return data
+
+
+@blueprint.post("/suggest")
+@agent_api
+def suggest() -> Response:
+    """Articles to send for a customer's message; internal articles included and marked."""
+    data = json_body()
+    text, count = data.get("text"), data.get("k", min(SUGGESTIONS, settings().max_results))
+    if not isinstance(text, str) or not text.strip():
+        raise QueryError("'text' must be the customer's message as a non-empty string")
+    if len(text) > settings().max_message_length:
+        raise QueryError(f"'text' is {len(text)} characters long; the limit is {settings().max_message_length}")
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise QueryError(f"'k' must be a whole number, got {count!r}")
+    response = help_center().search_service.suggest(text, count)
+    return jsonify({"results": response.to_json(include_visibility=True)["results"]})
+
+
+@blueprint.post("/links")
+@agent_api
+def record_link() -> tuple[Response, int]:
+    """Records that an agent sent a link (or used a suggestion), for the most-linked report."""
+    event = link_event(json_body())
+    storage().record_link(g.agent.id, *event)
+    return jsonify({"recorded": True}), 201
+
+
+def link_event(data: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(action, current slug, section, query) of a link event an agent reports.
+
+    Raises:
+        QueryError: a field is missing or of the wrong type. NotFound: no such article for agents.
+    """
+    action, slug = data.get("action"), data.get("slug")
+    section, query = data.get("section", ""), data.get("query", "")
+    if action not in LINK_ACTIONS:
+        raise QueryError(f"'action' must be one of {', '.join(LINK_ACTIONS)}")
+    for name, value, limit in (("slug", slug, 200), ("section", section, 200), ("query", query, 2000)):
+        if not isinstance(value, str) or len(value) > limit:
+            raise QueryError(f"'{name}' must be text of at most {limit} characters")
+    center = help_center()
+    record = center.article(slug, Audience.AGENT) or center.article(center.renamed_to(slug, Audience.AGENT) or "",
+                                                                     Audience.AGENT)
+    if record is None:
+        abort(404, description=f"no article {slug!r}")
+    return action, record.slug, section, query

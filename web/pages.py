@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from markupsafe import escape
 
 from kb.errors import KbError, QueryError
+from kb.urls import article_url, category_url
 from web.state import help_center, settings
 
 blueprint = Blueprint("pages", __name__)
@@ -67,3 +69,18 @@ def health() -> tuple[Response, int]:
         return jsonify({"status": "unavailable", "error": {"code": error.code, "message": str(error)}}), 503
     return jsonify({"status": "ok", "build": manifest.build_id, "built_at": manifest.built_at,
                     "model": manifest.model_name}), 200
+
+
+@blueprint.get("/sitemap.xml")
+def sitemap() -> Response:
+    """Public articles and categories for search engines; internal articles and drafts never appear."""
+    center = help_center()
+    base = (settings().public_url or request.host_url).rstrip("/")
+    urls = [(f"{base}/", None)]
+    urls += [(f"{base}{category_url(category.slug)}", None) for category in center.categories()]
+    urls += [(f"{base}{article_url(record.slug)}", record.updated) for record in center.articles()]
+    entries = "".join(
+        f"<url><loc>{escape(location)}</loc>{f'<lastmod>{updated}</lastmod>' if updated else ''}</url>"
+        for location, updated in urls)
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>\n'
+    return Response(body, mimetype="application/xml")

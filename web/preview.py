@@ -1,4 +1,4 @@
-"""Writer preview (KB_PREVIEW, for a writer's own machine): drafts and problem banners."""
+"""Articles as writers and agents see them: drafts and internal ones too, with banners for their state."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from web.state import help_center
 blueprint = Blueprint("preview", __name__)
 
 
-@blueprint.get("/<slug>")
-def article(slug: str) -> str:
+def render_any_article(slug: str) -> str:
     """Any article, draft or internal, with a banner for its state and for each problem in its file."""
     center = help_center()
     record = center.article(slug, Audience.PREVIEW) or center.article(
@@ -23,3 +22,9 @@ def article(slug: str) -> str:
     return render_template("article.html", article=record, category=center.category(record.category),
                            toc=toc, related=center.related(record, Audience.PREVIEW), preview=True,
                            problems=problems)
+
+
+@blueprint.get("/<slug>")
+def article(slug: str) -> str:
+    """Writer preview (KB_PREVIEW, for a writer's own machine)."""
+    return render_any_article(slug)

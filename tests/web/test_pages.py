@@ -226,3 +226,15 @@ def test_html_in_a_query_never_reaches_the_snippet_unescaped(client) -> None:  #
     page = client.get("/search", query_string={"q": "<b>spam</b> folder"}).get_data(as_text=True)
     assert "<b>spam</b>" not in page
     assert "<mark>spam</mark>" in page
+
+
+def test_sitemap_lists_public_articles_and_categories_only(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    locations = re.findall(r"<loc>([^<]+)</loc>", response.get_data(as_text=True))
+    assert locations == [
+        "http://localhost/", "http://localhost/categories/account", "http://localhost/categories/billing",
+        "http://localhost/categories/getting-started", "http://localhost/articles/invoice-basics",
+        "http://localhost/articles/reset-password", "http://localhost/articles/welcome"]
+    assert "<lastmod>2026-05-10</lastmod>" in response.get_data(as_text=True)

@@ -44,14 +44,28 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     "/articles/<slug>": lambda: [f"/articles/{slug}" for slug in SLUGS_TO_TRY],
     "/categories/<slug>": lambda: [f"/categories/{slug}" for slug in CATEGORIES],
     "/healthz": lambda: ["/healthz"],
+    "/sitemap.xml": lambda: ["/sitemap.xml"],
     "/api/search": lambda: search_urls("/api/search", "&k=50"),
     "/api/articles/<slug>": lambda: [f"/api/articles/{slug}" for slug in SLUGS_TO_TRY],
     "/api/categories": lambda: ["/api/categories"],
+    "/api/openapi.json": lambda: ["/api/openapi.json"],
     "/media/<path:filename>": lambda: ["/media/images/workspace.png", "/media/images/missing.png",
                                        "/media/playbooks/refund-escalation-playbook.md",
                                        "/media/billing/upcoming-ai-drafts.md", "/media/%2e%2e/conftest.py"],
 }
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+# Routes for agents only, and what an anonymous request to each gets: sign-in page, 401, or CSRF refusal.
+AGENT_ONLY: dict[str, list[tuple[str, str, int]]] = {
+    "/agent/": [("GET", "/agent/", 302), ("GET", "/agent/?q=refund%20escalation%20Admin%20Console", 302),
+                ("GET", "/agent/?q=secret%20upcoming%20feature&drafts=1", 302)],
+    "/agent/suggest": [("GET", "/agent/suggest", 302), ("POST", "/agent/suggest", 400)],
+    "/agent/track": [("POST", "/agent/track", 400)],
+    "/agent/articles/<slug>": [("GET", f"/agent/articles/{slug}", 302) for slug in HIDDEN_SLUGS],
+    "/agent/sign-out": [("POST", "/agent/sign-out", 400)],
+    "/agent/sign-in": [("GET", "/agent/sign-in", 200), ("POST", "/agent/sign-in", 400)],
+    "/api/suggest": [("POST", "/api/suggest", 401)],
+    "/api/links": [("POST", "/api/links", 401)],
+}
 
 
 def echoes(url: str) -> list[str]:
@@ -99,7 +113,8 @@ def test_hidden_articles_are_really_in_the_index(app) -> None:  # type: ignore[n
 
 
 def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyped-def]
-    rules = {rule.rule: rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    rules = {rule.rule: rule for rule in app.url_map.iter_rules()
+             if rule.endpoint != "static" and rule.rule not in AGENT_ONLY}
     unknown = sorted(set(rules) - set(ROUTES))
     assert not unknown, f"new routes {unknown}: add them to ROUTES in {Path(__file__).name}"
     assert sorted(ROUTES) == sorted(rules), "ROUTES names a route the app no longer has"
@@ -111,8 +126,22 @@ def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyp
             assert app.url_map.bind("localhost").match(url.split("?")[0])[0] == rule.endpoint, url
 
 
+def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app, client) -> None:  # type: ignore[no-untyped-def]
+    agent_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/agent")}
+    assert agent_rules <= set(AGENT_ONLY), f"new agent routes {sorted(agent_rules - set(AGENT_ONLY))}: add them"
+    for requests in AGENT_ONLY.values():
+        for method, url, status in requests:
+            response = client.open(url, method=method, json={"text": "refund escalation Admin Console",
+                                                              "action": "copy_link", "slug": INTERNAL})
+            assert response.status_code == status, (method, url)
+            if status == 302:
+                assert response.headers["Location"].startswith("/agent/sign-in?next=")
+            assert leaked(response, url) == [], f"{method} {url} shows {leaked(response, url)}"
+
+
 def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type: ignore[no-untyped-def]
-    rules = [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    rules = [rule.rule for rule in app.url_map.iter_rules()
+             if rule.endpoint != "static" and rule.rule not in AGENT_ONLY]
     fetched = 0
     for path in rules:
         for url in ROUTES[path]():
@@ -120,7 +149,7 @@ def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type
             assert response.status_code == expected_status(url), url
             assert leaked(response, url) == [], f"{url} shows {leaked(response, url)}"
             fetched += 1
-    assert fetched == 41
+    assert fetched == 43
 
 
 def test_leak_check_catches_a_leak(app, client) -> None:  # type: ignore[no-untyped-def]
