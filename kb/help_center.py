@@ -44,6 +44,10 @@ class HelpCenter:
         slug = self.index.aliases.get(old_slug)
         return slug if slug is not None and self.article(slug, audience) is not None else None
 
+    def article_or_renamed(self, slug: str, audience: Audience = Audience.PUBLIC) -> ArticleRecord | None:
+        """The article `slug`, or the article that once had that slug."""
+        return self.article(slug, audience) or self.article(self.renamed_to(slug, audience) or "", audience)
+
     def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
         counts: dict[str, list[str | int]] = {}
         for record in self.articles(audience):

@@ -151,8 +151,6 @@ class SearchService:
             audience: np.array([audience.may_see(index.articles[slug]) for slug in self.slugs], dtype=bool)
             for audience in Audience
         }
-        self.allowed_ids = {audience: np.flatnonzero(self.visible[audience][self.chunk_article])
-                            for audience in Audience}
         self.corrector = None
         if self.settings.correct_spelling:
             dictionary = getattr(embedder, "dictionary_words", lambda: ())()

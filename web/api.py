@@ -127,9 +127,7 @@ def link_event(data: dict[str, Any]) -> tuple[str, str, str, str]:
     for name, value, limit in (("slug", slug, 200), ("section", section, 200), ("query", query, 2000)):
         if not isinstance(value, str) or len(value) > limit:
             raise QueryError(f"'{name}' must be text of at most {limit} characters")
-    center = help_center()
-    record = center.article(slug, Audience.AGENT) or center.article(center.renamed_to(slug, Audience.AGENT) or "",
-                                                                     Audience.AGENT)
+    record = help_center().article_or_renamed(slug, Audience.AGENT)
     if record is None:
         abort(404, description=f"no article {slug!r}")
     return action, record.slug, section, query

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SECURE", config.secure_cookies)
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", datetime.timedelta(hours=12))  # one working day
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.rate_limit_storage)
     csrf.init_app(app)

@@ -13,8 +13,7 @@ blueprint = Blueprint("preview", __name__)
 def render_any_article(slug: str) -> str:
     """Any article, draft or internal, with a banner for its state and for each problem in its file."""
     center = help_center()
-    record = center.article(slug, Audience.PREVIEW) or center.article(
-        center.renamed_to(slug, Audience.PREVIEW) or "", Audience.PREVIEW)
+    record = center.article_or_renamed(slug, Audience.PREVIEW)
     if record is None:
         abort(404, description="We couldn't find that article.")
     problems = [problem for problem in center.index.problems if problem.path == record.path]
