@@ -11,6 +11,7 @@ from typing import Any
 from indexer.build import build_index
 from kb.config import Settings
 from kb.embedding import Embedder
+from kb.errors import QueryError
 from kb.evaluation import load_dataset, percentile, score_rankings, write_articles
 from kb.index_format import load_published_index
 from kb.search import SearchService
@@ -26,8 +27,11 @@ def evaluate(dataset_dir: Path, workdir: Path, settings: Settings, embedder: Emb
     """
     dataset = load_dataset(dataset_dir)
     slug_to_id = write_articles(dataset, workdir / "articles")
+    longest = max((len(text) for text in dataset.queries.values()), default=0)
+    # The limits guard a public server's input; they are not part of the ranking being measured.
     settings = dataclasses.replace(settings, articles=workdir / "articles", index=workdir / "index",
-                                   max_results=max(settings.max_results, RANKING_DEPTH))
+                                   max_results=max(settings.max_results, RANKING_DEPTH),
+                                   max_query_length=max(settings.max_query_length, longest))
     build_index(settings, embedder, show_progress=show_progress)
     service = SearchService(load_published_index(settings.index, embedder.model_name,
                                                  embedder.model_fingerprint), embedder, settings)
@@ -42,7 +46,11 @@ def evaluate(dataset_dir: Path, workdir: Path, settings: Settings, embedder: Emb
     latencies: list[float] = []
     for query_id, text in queries:
         started = time.perf_counter()
-        response = service.search(text, RANKING_DEPTH, mode=mode)
+        try:
+            response = service.search(text, RANKING_DEPTH, mode=mode)
+        except QueryError:  # an empty query finds nothing, as on the site
+            rankings[query_id] = []
+            continue
         latencies.append((time.perf_counter() - started) * 1000)
         rankings[query_id] = [slug_to_id[result.slug] for result in response.results]
     metrics: dict[str, Any] = {name: round(value, 4) for name, value in score_rankings(rankings, dataset.qrels).items()}

@@ -286,3 +286,20 @@ def test_new_refuses_an_empty_title(runner: CliRunner, articles_dir: Path) -> No
     result = runner.invoke(cli, ["new", "  ", "--articles", str(articles_dir)])
     assert result.exit_code == 2
     assert result.stderr == 'Error: the title is empty: kb new "How to reset your password"\n'
+
+
+def test_eval_copes_with_untitled_documents_and_long_or_empty_queries(runner: CliRunner, tmp_path: Path) -> None:
+    dataset = tmp_path / "odd"
+    (dataset / "qrels").mkdir(parents=True)
+    (dataset / "corpus.jsonl").write_text(
+        '{"_id": "a", "title": "", "text": "Reset your password from the sign-in page."}\n'
+        '{"_id": "b", "title": "Refunds: \\"quoted\\" ---", "text": "---\\nRefunds take five days."}\n')
+    (dataset / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "password reset " * 200}) + "\n"
+                                           + json.dumps({"_id": "q2", "text": "   "}) + "\n"
+                                           + json.dumps({"_id": "q3", "text": "refunds take days"}) + "\n")
+    (dataset / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t1\nq3\tb\t1\n")
+    result = runner.invoke(cli, ["eval", str(dataset), "--json", "--workdir", str(tmp_path / "work")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["queries"] == 3
+    assert metrics["p@1"] == pytest.approx(2 / 3)  # the empty query finds nothing; the others come first
