@@ -302,4 +302,4 @@ def test_eval_copes_with_untitled_documents_and_long_or_empty_queries(runner: Cl
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert metrics["queries"] == 3
-    assert metrics["p@1"] == pytest.approx(2 / 3)  # the empty query finds nothing; the others come first
+    assert metrics["p@1"] == 0.6667  # the empty query finds nothing; the other two come first
