@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -11,7 +11,7 @@ from urllib.parse import quote, unquote, urlsplit
 import numpy as np
 
 from kb.articles import Article, Problem
-from kb.chunking import SECTION
+from kb.chunking import SECTION, Chunk
 from kb.compiler import CompiledArticle, CompiledHelpCenter
 from kb.embedding import Embedder
 from kb.errors import KbError
@@ -150,25 +150,12 @@ def published_vectors(index_dir: Path, embedder: Embedder, text_hashes: Iterable
     return dict(zip(ids, vectors, strict=True))
 
 
-def article_vectors(articles: list[CompiledArticle], embedder: Embedder, known: dict[str, np.ndarray],
-                    batch_size: int = 32) -> np.ndarray:
-    """One unit vector per article: the normalised mean of its section chunks' vectors.
-
-    Chunks whose text hash is in `known` reuse that vector; only the others go through the model.
-    """
-    vectors = dict(known)
-    texts: dict[str, str] = {}
-    for item in articles:
-        for chunk in item.chunks:
-            if chunk.kind == SECTION and chunk.text_hash not in vectors:
-                texts[chunk.text_hash] = chunk.embedding_text
-    missing = list(texts)
-    for start in range(0, len(missing), batch_size):
-        batch = missing[start:start + batch_size]
-        vectors.update(zip(batch, embedder.encode([texts[text_hash] for text_hash in batch]), strict=True))
-    rows = np.zeros((len(articles), embedder.dimension), dtype=np.float32)
+def article_vectors(articles: list[CompiledArticle], chunk_vectors: Mapping[str, np.ndarray], dimension: int
+                    ) -> np.ndarray:
+    """One unit vector per article: the normalised mean of its section chunks' vectors (by text hash)."""
+    rows = np.zeros((len(articles), dimension), dtype=np.float32)
     for row, item in enumerate(articles):
-        section_vectors = [vectors[chunk.text_hash] for chunk in item.chunks if chunk.kind == SECTION]
+        section_vectors = [chunk_vectors[chunk.text_hash] for chunk in item.chunks if chunk.kind == SECTION]
         if section_vectors:
             mean = np.mean(section_vectors, axis=0)
             norm = float(np.linalg.norm(mean))
@@ -176,13 +163,22 @@ def article_vectors(articles: list[CompiledArticle], embedder: Embedder, known: 
     return rows
 
 
-def near_duplicates(compiled: CompiledHelpCenter, embedder: Embedder, known: dict[str, np.ndarray],
-                    threshold: float = DEFAULT_SIMILARITY, batch_size: int = 32) -> list[Problem]:
-    """A warning on the later path of each pair of articles whose vectors' cosine reaches `threshold`."""
+def section_chunks(compiled: CompiledHelpCenter) -> list[Chunk]:
+    """The chunks whose vectors near-duplicate detection needs."""
+    return [chunk for item in compiled.articles for chunk in item.chunks if chunk.kind == SECTION]
+
+
+def near_duplicates(compiled: CompiledHelpCenter, chunk_vectors: Mapping[str, np.ndarray],
+                    threshold: float = DEFAULT_SIMILARITY) -> list[Problem]:
+    """A warning on the later path of each pair of articles whose vectors' cosine reaches `threshold`.
+
+    `chunk_vectors` maps the text hash of every section chunk (see `section_chunks`) to its vector.
+    """
     articles = sorted(compiled.articles, key=lambda item: item.article.path)
-    if len(articles) < 2:
+    if len(articles) < 2 or not chunk_vectors:
         return []
-    vectors = article_vectors(articles, embedder, known, batch_size)
+    dimension = len(next(iter(chunk_vectors.values())))
+    vectors = article_vectors(articles, chunk_vectors, dimension)
     similarity = vectors @ vectors.T
     pairs = np.argwhere(np.triu(similarity >= threshold, k=1))  # (earlier, later) row pairs
     problems = []

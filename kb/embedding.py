@@ -84,6 +84,7 @@ class SentenceTransformerEmbedder:
         self.model_fingerprint = model_fingerprint(self.directory)
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
+        self._dictionary: frozenset[str] | None = None  # read once: every index reload asks again
         self._lock = threading.Lock()
 
     def load(self) -> SentenceTransformer:
@@ -116,13 +117,13 @@ class SentenceTransformerEmbedder:
             raise ModelLoadError(f"the model in {self.directory} does not state its embedding dimension")
         return int(dimension)
 
-    def dictionary_words(self) -> set[str]:
+    def dictionary_words(self) -> frozenset[str]:
         """Whole words of the model's tokenizer vocabulary: real words, never spelling mistakes."""
-        vocabulary = self.directory / "vocab.txt"
-        if not vocabulary.is_file():
-            return set()
-        lines = vocabulary.read_text(encoding="utf-8").split()
-        return {word for word in lines if word.isalpha() and word.islower()}
+        if self._dictionary is None:
+            vocabulary = self.directory / "vocab.txt"
+            lines = vocabulary.read_text(encoding="utf-8").split() if vocabulary.is_file() else []
+            self._dictionary = frozenset(word for word in lines if word.isalpha() and word.islower())
+        return self._dictionary
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from indexer.build import build_index
+from indexer.embedding import embed_chunks
 from kb.articles import Problem
-from kb.checks import near_duplicates, published_vectors, writing_problems
+from kb.checks import near_duplicates, published_vectors, section_chunks, writing_problems
 from kb.compiler import compile_help_center
 from kb.config import Settings
 from kb.embedding import Embedder
@@ -89,8 +90,10 @@ def run_check(settings: Settings, embedder: Embedder | None = None, similarity: 
             query_problems, fresh_index = check_golden_queries(settings, embedder, queries_file, Path(scratch))
             vector_source = fresh_index or vector_source
         if similarity is not None and embedder is not None:
-            hashes = [chunk.text_hash for item in compiled.articles for chunk in item.chunks]
-            known = published_vectors(vector_source, embedder, hashes)
-            problems += near_duplicates(compiled, embedder, known, similarity, settings.embed_batch_size)
+            sections = section_chunks(compiled)
+            known = published_vectors(vector_source, embedder, [chunk.text_hash for chunk in sections])
+            vectors, _ = embed_chunks(sections, embedder, known, settings.embed_batch_size, show_progress=False)
+            chunk_vectors = {chunk.text_hash: vector for chunk, vector in zip(sections, vectors, strict=True)}
+            problems += near_duplicates(compiled, chunk_vectors, similarity)
     problems.sort(key=lambda problem: (problem.path, problem.line or 0))
     return CheckReport(len(compiled.articles), problems + query_problems)

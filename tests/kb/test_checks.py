@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from indexer.build import build_index
+from indexer.embedding import embed_chunks
 from kb.checks import (
     empty_articles,
     missing_sections,
@@ -17,6 +18,7 @@ from kb.checks import (
     near_duplicates,
     published_vectors,
     renamed_without_alias,
+    section_chunks,
 )
 from kb.compiler import CompiledHelpCenter, compile_help_center
 from kb.config import Settings
@@ -118,15 +120,21 @@ class ChosenVectors:
         return np.array(rows, dtype=np.float32)
 
 
+def section_vectors(compiled: CompiledHelpCenter, embedder, known):  # type: ignore[no-untyped-def]
+    sections = section_chunks(compiled)
+    vectors, _ = embed_chunks(sections, embedder, known, show_progress=False)
+    return {chunk.text_hash: vector for chunk, vector in zip(sections, vectors, strict=True)}
+
+
 def test_near_duplicates_warn_on_the_later_path(tmp_path: Path) -> None:
     write(tmp_path, "billing/refund-policy.md", "---\ntitle: Refund policy\n---\nOur policy.\n")
     write(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\n---\nGet a refund.\n\n## Ask\n\nAsk for a refund.\n")
     write(tmp_path, "account/password.md", "---\ntitle: Password\n---\nReset it.\n")
     compiled = compile_folder(tmp_path)
-    embedder = ChosenVectors()
-    assert lines_of(near_duplicates(compiled, embedder, {}, 0.92)) == [
+    vectors = section_vectors(compiled, ChosenVectors(), {})
+    assert lines_of(near_duplicates(compiled, vectors, 0.92)) == [
         "billing/refunds.md:1: warning: looks like billing/refund-policy.md (0.93)"]
-    assert near_duplicates(compiled, embedder, {}, 0.94) == []
+    assert near_duplicates(compiled, vectors, 0.94) == []
 
 
 def test_near_duplicates_reuse_known_vectors(tmp_path: Path) -> None:
@@ -139,7 +147,8 @@ def test_near_duplicates_reuse_known_vectors(tmp_path: Path) -> None:
     hashes = [chunk.text_hash for item in compiled.articles for chunk in item.chunks]
     known = published_vectors(settings.index, embedder, hashes)
     assert set(known) == set(hashes)
-    assert lines_of(near_duplicates(compiled, embedder, known)) == ["b.md:1: warning: looks like a.md (1.00)"]
+    vectors = section_vectors(compiled, embedder, known)
+    assert lines_of(near_duplicates(compiled, vectors)) == ["b.md:1: warning: looks like a.md (1.00)"]
     assert embedder.calls == 0
     other_model = ChosenVectors()
     assert published_vectors(settings.index, other_model, hashes) == {}
