@@ -28,6 +28,7 @@ def embed_chunks(
         if text_hash not in known_vectors and text_hash not in missing:
             missing.append(text_hash)
     texts_by_hash = {chunk.text_hash: chunk.embedding_text for chunk in chunks}
+    missing.sort(key=lambda text_hash: len(texts_by_hash[text_hash]))  # batches of similar length pad less
     fresh = dict(known_vectors)
     if show_progress is None:
         show_progress = sys.stderr.isatty()
