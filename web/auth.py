@@ -16,7 +16,6 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 from kb.storage import Agent, Storage, default_database_url
-from web.state import settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -79,7 +78,7 @@ def safe_next(target: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    config = settings_of(app)
+    config = app.config["KB_SETTINGS"]
     app.extensions["kb_storage"] = Storage(config.database_url or default_database_url(config.index))
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
@@ -90,7 +89,3 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
 
-
-def settings_of(app: Flask):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return settings()
