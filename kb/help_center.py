@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from kb.index_format import ArticleRecord, PublishedIndex
@@ -49,11 +50,10 @@ class HelpCenter:
         return self.article(slug, audience) or self.article(self.renamed_to(slug, audience) or "", audience)
 
     def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
-        counts: dict[str, list[str | int]] = {}
-        for record in self.articles(audience):
-            entry = counts.setdefault(record.category, [record.category_name, 0])
-            entry[1] = int(entry[1]) + 1
-        return sorted((Category(slug, str(name), int(count)) for slug, (name, count) in counts.items()),
+        visible = self.articles(audience)
+        counts = Counter(record.category for record in visible)
+        names = {record.category: record.category_name for record in visible}
+        return sorted((Category(slug, names[slug], count) for slug, count in counts.items()),
                       key=lambda category: category.name.lower())
 
     def category(self, slug: str, audience: Audience = Audience.PUBLIC) -> Category | None:
