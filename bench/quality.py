@@ -29,10 +29,10 @@ import numpy as np
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+from kb.authoring.evaluation import Dataset, load_dataset, percentile, score_rankings  # noqa: E402
 from kb.config import Settings  # noqa: E402
-from kb.embedding import SentenceTransformerEmbedder  # noqa: E402
-from kb.evaluation import Dataset, load_dataset, percentile, score_rankings  # noqa: E402
-from kb_cli.evaluate import evaluate  # noqa: E402
+from kb.index.embedder import SentenceTransformerEmbedder  # noqa: E402
+from kb_cli.eval_command import evaluate  # noqa: E402
 
 DEPTH = 100
 COLUMNS = ("ndcg@10", "mrr@10", "recall@1", "recall@10", "recall@100", "p@1")
@@ -114,8 +114,8 @@ def golden_section(embedder: SentenceTransformerEmbedder, workdir: Path) -> str:
     import yaml
 
     from indexer.build import build_index
-    from kb.index_format import load_published_index
-    from kb.search import SearchService
+    from kb.index.format import load_published_index
+    from kb.search.service import SearchService
 
     settings = Settings(articles=REPOSITORY / "articles", index=workdir / "sample-index")
     build_index(settings, embedder, show_progress=False)

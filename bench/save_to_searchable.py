@@ -29,7 +29,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
-from kb.articles import load_articles  # noqa: E402
+from kb.content.loading import load_articles  # noqa: E402
 
 KB = [sys.executable, "-m", "kb_cli.main"]
 

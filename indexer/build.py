@@ -17,15 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embedding import embed_chunks
-from indexer.publish import discard_build, new_build_directory, publish
-from kb.articles import LAST_GOOD_NOTE, Problem
-from kb.chunking import Chunk
-from kb.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
+from indexer.embed import embed_chunks
+from indexer.publish import discard_build, new_build_directory, publish, records_to_json, write_json
 from kb.config import Settings
-from kb.embedding import Embedder
+from kb.content.chunking import Chunk
+from kb.content.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
+from kb.content.loading import LAST_GOOD_NOTE
+from kb.content.problems import Problem
 from kb.errors import KbError
-from kb.index_format import (
+from kb.index.embedder import Embedder
+from kb.index.format import (
     ARTICLES_FILE,
     CHUNKS_FILE,
     FORMAT_VERSION,
@@ -37,11 +38,9 @@ from kb.index_format import (
     ChunkRecord,
     Manifest,
     load_published_index,
-    records_to_json,
-    write_json,
 )
-from kb.lexical import LexicalIndex, TokenCache
-from kb.vector_index import FaissVectorIndex
+from kb.index.lexical import LexicalIndex, TokenCache
+from kb.index.vectors import FaissVectorIndex
 
 LOCK_FILE = ".build.lock"
 

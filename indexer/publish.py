@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
 import uuid
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from kb.index_format import BUILDS_FOLDER, CURRENT_LINK
+from kb.index.format import BUILDS_FOLDER, CURRENT_LINK
 
 
 def new_build_directory(index_dir: Path) -> Path:
@@ -49,3 +52,11 @@ def prune_builds(index_dir: Path, live_build: Path, keep_builds: int) -> None:
 
 def discard_build(build_dir: Path) -> None:
     shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def records_to_json(records: list[Any]) -> list[dict[str, Any]]:
+    return [asdict(record) for record in records]

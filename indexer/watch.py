@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.build import BuildReport, IndexBuilder
-from kb.compiler import MEDIA_SUFFIXES
 from kb.config import Settings
-from kb.embedding import Embedder
+from kb.content.compiler import MEDIA_SUFFIXES
 from kb.errors import KbError
+from kb.index.embedder import Embedder
 
 logger = logging.getLogger(__name__)
 WATCHED_SUFFIXES = frozenset({".md", ".yml"}) | MEDIA_SUFFIXES

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from kb.index_format import ArticleRecord, PublishedIndex
-from kb.search import Audience, SearchResponse, SearchService
+from kb.index.format import ArticleRecord, PublishedIndex
+from kb.search.service import Audience, SearchResponse, SearchService
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ import os
 import threading
 
 from kb.config import Settings
-from kb.embedding import Embedder
 from kb.errors import IndexNotFoundError
 from kb.help_center import HelpCenter
-from kb.index_format import CURRENT_LINK, load_published_index
-from kb.ranking import make_reranker
-from kb.search import QueryVectorCache, SearchService
+from kb.index.embedder import Embedder
+from kb.index.format import CURRENT_LINK, load_published_index
+from kb.search.reranking import make_reranker
+from kb.search.service import QueryVectorCache, SearchService
 
 
 class LiveHelpCenter:

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 import click
 
 from kb import __version__
-from kb.checks import DEFAULT_SIMILARITY
+from kb.authoring.rules import DEFAULT_SIMILARITY
 from kb.config import Settings
 from kb.errors import ArticleError, ConfigError, KbError
+from kb.index.embedder import make_embedder
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,12 +47,6 @@ def reports_errors(function: F) -> F:
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings.from_env(**overrides)
-
-
-def make_embedder(settings: Settings):  # type: ignore[no-untyped-def]
-    from kb.embedding import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +100,7 @@ def check(articles: Path | None, index: Path | None, model: str | None, output_f
     articles, missing summaries, near-duplicate articles, slugs renamed in git without an alias,
     and with --queries, golden queries that search no longer answers within their rank.
     """
-    from kb_cli.check import run_check
+    from kb_cli.check_command import run_check
 
     settings = load_settings(articles=articles, index=index, model=model)
     threshold = None if no_similarity else similarity
@@ -131,7 +126,7 @@ def check(articles: Path | None, index: Path | None, model: str | None, output_f
 @reports_errors
 def new(title: str, category: str | None, articles: Path | None) -> None:
     """Create an article for TITLE from a template, and print its path."""
-    from kb.scaffold import create_article
+    from kb.authoring.scaffold import create_article
 
     settings = load_settings(articles=articles)
     click.echo(str(create_article(settings.articles, title, category)))
@@ -149,7 +144,7 @@ def search(query: str, count: int | None, as_json: bool, audience: str, articles
            index: Path | None, model: str | None) -> None:
     """Search the published index, as the site does."""
     from kb.live import LiveHelpCenter
-    from kb.search import Audience
+    from kb.search.service import Audience
 
     settings = load_settings(articles=articles, index=index, model=model)
     help_center = LiveHelpCenter(settings, make_embedder(settings)).get()
@@ -183,7 +178,7 @@ def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Pa
     """Score search on a BEIR-layout DATASET folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."""
     import tempfile
 
-    from kb_cli.evaluate import evaluate
+    from kb_cli.eval_command import evaluate
 
     settings = load_settings(model=model)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as temporary:
@@ -211,9 +206,9 @@ def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Pa
 def serve(articles: Path | None, index: Path | None, model: str | None, host: str | None, port: int | None,
           workers: int | None, debug: bool, watch: bool | None, preview: bool | None) -> None:
     """Serve the help center and its JSON API (gunicorn; --debug for development)."""
-    from kb.index_format import current_build, read_manifest
-    from kb_cli.server import run_server
-    from kb_cli.watching import exit_with_watcher, start_watcher_process
+    from kb.index.format import current_build, read_manifest
+    from kb_cli.serve_command import run_server
+    from kb_cli.watch_command import exit_with_watcher, start_watcher_process
 
     settings = load_settings(articles=articles, index=index, model=model, host=host, port=port,
                              workers=workers, watch=watch, preview=preview)
@@ -244,7 +239,7 @@ def wait_for_first_build(settings: Settings, timeout: float = 600.0) -> None:
     """Serving starts on the watcher's first build when no index exists yet."""
     import time
 
-    from kb.index_format import CURRENT_LINK
+    from kb.index.format import CURRENT_LINK
 
     deadline = time.monotonic() + timeout
     while not (settings.index / CURRENT_LINK).exists() and time.monotonic() < deadline:
@@ -256,7 +251,7 @@ def wait_for_first_build(settings: Settings, timeout: float = 600.0) -> None:
 @reports_errors
 def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
     """Keep the index up to date: rebuild after every saved change until interrupted."""
-    from kb_cli.watching import run_watcher
+    from kb_cli.watch_command import run_watcher
 
     settings = load_settings(articles=articles, index=index, model=model)
     if not settings.articles.is_dir():
@@ -271,7 +266,7 @@ def agents() -> None:
 
 
 def agent_storage(index: Path | None):  # type: ignore[no-untyped-def]
-    from kb.storage import Storage, default_database_url
+    from kb.store.database import Storage, default_database_url
 
     settings = load_settings(index=index)
     return Storage(settings.database_url or default_database_url(settings.index))

@@ -80,7 +80,7 @@ def client(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
-    from kb.embedding import SentenceTransformerEmbedder
+    from kb.index.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 

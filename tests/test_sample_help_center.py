@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from kb.compiler import compile_help_center
 from kb.config import Settings
+from kb.content.compiler import compile_help_center
 from kb.help_center import HelpCenter
-from kb.index_format import load_published_index
-from kb.search import Audience, SearchService
+from kb.index.format import load_published_index
+from kb.search.service import Audience, SearchService
 from tests.conftest import DATA, SAMPLE_ARTICLES
 
 GOLDEN_QUERIES = yaml.safe_load((DATA / "golden_queries.yaml").read_text(encoding="utf-8"))

@@ -28,9 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
     embedder = app.config.get("KB_EMBEDDER")
     if embedder is None:
-        from kb.embedding import SentenceTransformerEmbedder
+        from kb.index.embedder import make_embedder
 
-        embedder = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
+        embedder = make_embedder(settings)
     app.extensions["kb"] = LiveHelpCenter(settings, embedder)
 
     from web import agent, api, auth, errors, media, pages, preview, security

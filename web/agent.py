@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
 
 from kb.errors import QueryError
-from kb.search import Audience, SearchResponse
+from kb.search.service import Audience, SearchResponse
 from web.api import link_event
 from web.auth import agent_page, limiter, safe_next, signed_in_agent, storage
 from web.preview import render_any_article

@@ -8,9 +8,9 @@ from flask import Blueprint, Response, abort, g, jsonify, redirect, request, url
 
 from kb.errors import QueryError
 from kb.help_center import HelpCenter
-from kb.index_format import ArticleRecord
-from kb.search import Audience
-from kb.storage import LINK_ACTIONS
+from kb.index.format import ArticleRecord
+from kb.search.service import Audience
+from kb.store.database import LINK_ACTIONS
 from kb.urls import article_url, category_url
 from web.auth import agent_api, storage
 from web.openapi import openapi_document

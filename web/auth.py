@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from kb.storage import Agent, Storage, default_database_url
+from kb.store.database import Agent, Storage, default_database_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, Response, abort, send_from_directory
 
-from kb.compiler import MEDIA_SUFFIXES
+from kb.content.compiler import MEDIA_SUFFIXES
 from web.state import settings
 
 blueprint = Blueprint("media", __name__)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import kb
-from kb.articles import VISIBILITIES
 from kb.config import Settings
-from kb.storage import LINK_ACTIONS
+from kb.content.articles import VISIBILITIES
+from kb.store.database import LINK_ACTIONS
 from web.errors import CODE_OF_STATUS, STATUS_OF
 
 JSON = "application/json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from kb.search import Audience
+from kb.search.service import Audience
 from web.state import help_center
 
 blueprint = Blueprint("preview", __name__)

@@ -13,7 +13,7 @@ from indexer.build import build_index
 from indexer.publish import new_build_directory, publish
 from kb.config import Settings
 from kb.errors import IndexNotFoundError, ModelMismatchError
-from kb.index_format import CURRENT_LINK, current_build, load_published_index
+from kb.index.format import CURRENT_LINK, current_build, load_published_index
 from kb.live import LiveHelpCenter
 from tests.conftest import DATA, FakeEmbedder
 

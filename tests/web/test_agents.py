@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import text
 
-from kb.storage import Storage
+from kb.store.database import Storage
 
 
 @pytest.fixture

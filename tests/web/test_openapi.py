@@ -15,7 +15,7 @@ from referencing.jsonschema import DRAFT202012
 
 import kb
 from kb.config import Settings
-from kb.storage import LINK_ACTIONS
+from kb.store.database import LINK_ACTIONS
 from web import create_app
 from web.auth import storage
 from web.openapi import openapi_document

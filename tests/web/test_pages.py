@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 from indexer.build import build_index
-from kb.articles import humanize
 from kb.config import Settings
+from kb.content.slugs import humanize
 from web import create_app
 
 PUBLIC_CATEGORIES = {"account": 1, "billing": 1, "getting-started": 1}

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from markupsafe import escape
 
 from indexer.build import build_index
-from kb.search import Audience
+from kb.search.service import Audience
 from web import create_app
 
 PUBLIC_SLUGS = ["welcome", "reset-password", "invoice-basics"]

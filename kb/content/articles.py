@@ -1,0 +1,129 @@
+"""An article as written: the Article type, and validating one file's front matter into it."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.content.front_matter import FieldReader, parse_article_text
+from kb.content.problems import Problem
+from kb.content.slugs import SLUG_PATTERN, humanize, slugify
+from kb.errors import ArticleError
+
+PUBLIC = "public"
+INTERNAL = "internal"
+VISIBILITIES = (PUBLIC, INTERNAL)
+DEFAULT_CATEGORY = "general"
+LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+KNOWN_KEYS = frozenset({
+    "title", "slug", "category", "tags", "summary", "aliases", "questions",
+    "visibility", "draft", "locale", "updated", "related",
+})
+
+
+@dataclass
+class Article:
+    """A valid article as written: metadata from the front matter and the Markdown body."""
+
+    path: str  # relative to the articles folder, with forward slashes
+    slug: str
+    title: str
+    body: str
+    body_start_line: int  # file line on which `body` begins
+    category: str
+    category_name: str
+    tags: list[str] = field(default_factory=list)
+    summary: str = ""
+    aliases: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    visibility: str = PUBLIC
+    draft: bool = False
+    locale: str = "en"
+    updated: datetime.date | None = None
+    related: list[str] = field(default_factory=list)
+    content_hash: str = ""
+    key_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_public(self) -> bool:
+        """Customers may see it: public and not a draft."""
+        return self.visibility == PUBLIC and not self.draft
+
+    def line_of(self, key: str) -> int:
+        """The file line of a front-matter key, or 1 when the key is absent."""
+        return self.key_lines.get(key, 1)
+
+
+def read_article(text: str, path: str, category_names: dict[str, str] | None = None
+                 ) -> tuple[Article | None, list[Problem]]:
+    """Parse and validate one article; returns None with the problems when it cannot be used.
+
+    `category_names` maps a top-level folder to the display name its `_category.yml` gives.
+    """
+    try:
+        metadata, key_lines, body, body_start_line = parse_article_text(text, path)
+    except ArticleError as error:
+        return None, [Problem(error.path, error.line, "error", error.message)]
+    fields = FieldReader(metadata, key_lines, path)
+    for key in metadata:
+        if key not in KNOWN_KEYS:
+            fields.fail(str(key), f"unknown key '{key}' is ignored (known keys: {', '.join(sorted(KNOWN_KEYS))})",
+                        severity="warning")
+
+    title = fields.string("title")
+    if "title" not in metadata:
+        fields.fail("title", "missing required key 'title'")
+    elif not title:
+        fields.fail("title", "'title' must not be empty")
+
+    file_stem = Path(path).stem
+    slug = fields.string("slug", default=slugify(file_stem))
+    if not SLUG_PATTERN.match(slug):
+        if "slug" in metadata:
+            fields.fail("slug", f"'slug' {slug!r} must use lowercase letters, digits and single hyphens")
+        else:
+            fields.fail("title", f"file name {file_stem!r} gives no usable slug; add a 'slug' key")
+
+    folder_parts = Path(path).parts[:-1]
+    folder_name = (category_names or {}).get(folder_parts[0]) if folder_parts else None
+    category_name = (fields.string("category") or folder_name
+                     or (humanize(folder_parts[0]) if folder_parts else "General"))
+    category_source = fields.string("category") or (folder_parts[0] if folder_parts else "")
+    category = slugify(category_source) or DEFAULT_CATEGORY
+
+    visibility = fields.string("visibility", default=PUBLIC).lower()
+    if visibility not in VISIBILITIES:
+        fields.fail("visibility", f"'visibility' must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
+        visibility = INTERNAL  # fail closed: never publish what the writer may have meant to hide
+
+    locale = fields.string("locale", default="en")
+    if not LOCALE_PATTERN.match(locale):
+        fields.fail("locale", f"'locale' must be a language tag like en or pt-BR, got {locale!r}")
+
+    article = Article(
+        path=path,
+        slug=slug,
+        title=title,
+        body=body,
+        body_start_line=body_start_line,
+        category=category,
+        category_name=category_name,
+        tags=fields.string_list("tags"),
+        summary=fields.string("summary"),
+        aliases=fields.slug_list("aliases"),
+        questions=fields.string_list("questions"),
+        visibility=visibility,
+        draft=fields.boolean("draft"),
+        locale=locale,
+        updated=fields.date("updated"),
+        related=fields.slug_list("related"),
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        key_lines=key_lines,
+    )
+    problems = sorted(fields.problems, key=lambda problem: problem.line or 0)
+    if any(problem.is_error for problem in problems):
+        return None, problems
+    return article, problems

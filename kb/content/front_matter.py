@@ -1,0 +1,130 @@
+"""Front matter: split an article file into YAML metadata and body, and read typed fields with their lines."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import frontmatter
+import yaml
+
+from kb.content.problems import Problem
+from kb.content.slugs import SLUG_PATTERN
+from kb.errors import ArticleError
+
+FRONT_MATTER = frontmatter.YAMLHandler()
+
+
+def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Split an article into (metadata, line of each key, Markdown body, first line of the body).
+
+    Raises:
+        ArticleError: the front matter is missing, is not valid YAML, or is not a mapping.
+    """
+    text = text.lstrip("\ufeff")
+    if not FRONT_MATTER.detect(text):
+        raise ArticleError(path, 1, "missing front matter: the file must start with a '---' line")
+    try:
+        front_matter, body = FRONT_MATTER.split(text)
+    except ValueError:
+        raise ArticleError(path, 1, "front matter is not closed by a '---' line") from None
+    # The front matter text starts with the rest of line 1, so YAML line n is file line n + 1.
+    try:
+        node = yaml.compose(front_matter, Loader=yaml.SafeLoader)
+        metadata = yaml.load(front_matter, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context = getattr(error, "context_mark", None)
+        if context is not None and context.line + 1 != line:
+            problem += f" ({getattr(error, 'context', None) or 'opened'} on line {context.line + 1})"
+        raise ArticleError(path, line, f"invalid YAML in front matter: {problem}") from None
+    if node is None:
+        raise ArticleError(path, 1, "front matter is empty: it needs at least a title")
+    if not isinstance(node, yaml.MappingNode) or not isinstance(metadata, dict):
+        raise ArticleError(path, node.start_mark.line + 1, "front matter must be a mapping of keys to values")
+    key_lines: dict[str, int] = {}
+    for key_node, _ in node.value:
+        key = str(key_node.value)
+        if key in key_lines:
+            raise ArticleError(path, key_node.start_mark.line + 1, f"key {key!r} appears twice")
+        key_lines[key] = key_node.start_mark.line + 1
+    body_start_line = text[: len(text) - len(body)].count("\n") + 1
+    return metadata, key_lines, body, body_start_line
+
+
+class FieldReader:
+    """Reads typed front-matter fields, recording a located problem for each wrong one."""
+
+    def __init__(self, metadata: dict[str, Any], key_lines: dict[str, int], path: str) -> None:
+        self.metadata = metadata
+        self.key_lines = key_lines
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem(self.path, self.key_lines.get(key, 1), severity, message))
+
+    def string(self, key: str, default: str = "") -> str:
+        value = self.metadata.get(key)
+        if value is None:
+            return default
+        if isinstance(value, (dict, list, bool)):
+            self.fail(key, f"'{key}' must be text, got {type_name(value)}")
+            return default
+        return str(value).strip()
+
+    def string_list(self, key: str) -> list[str]:
+        value = self.metadata.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(key, f"'{key}' must be a list of text, got {type_name(value)}")
+            return []
+        items = []
+        for item in value:
+            if isinstance(item, (dict, list)) or item is None:
+                self.fail(key, f"'{key}' must be a list of text; one item is {type_name(item)}")
+                continue
+            text = str(item).strip()
+            if text:
+                items.append(text)
+        return items
+
+    def slug_list(self, key: str) -> list[str]:
+        slugs = []
+        for item in self.string_list(key):
+            if SLUG_PATTERN.match(item):
+                slugs.append(item)
+            else:
+                self.fail(key, f"'{key}' entry {item!r} is not a slug (lowercase letters, digits, hyphens)")
+        return slugs
+
+    def boolean(self, key: str) -> bool:
+        value = self.metadata.get(key, False)
+        if isinstance(value, bool):
+            return value
+        self.fail(key, f"'{key}' must be true or false, got {value!r}")
+        return False
+
+    def date(self, key: str) -> datetime.date | None:
+        value = self.metadata.get(key)
+        if value is None:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(key, f"'{key}' must be a date like 2026-01-31, got {value!r}")
+            return None
+
+
+def type_name(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
+    return names.get(type(value), f"{type(value).__name__} {value!r}")

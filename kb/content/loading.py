@@ -1,0 +1,143 @@
+"""Load a folder of articles: every valid article, and a located problem for everything else."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from kb.content.articles import Article, read_article
+from kb.content.problems import Problem
+from kb.errors import ArticleError
+
+CATEGORY_FILE = "_category.yml"
+LAST_GOOD_NOTE = "the last good version stays published until the errors above are fixed"
+
+
+@dataclass
+class LoadResult:
+    """Every valid article of a folder, and every problem met on the way."""
+
+    articles: list[Article]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.problems if problem.is_error]
+
+
+def article_files(root: Path) -> list[Path]:
+    """Markdown files under `root`, skipping hidden files and folders, in a stable order."""
+    files = []
+    for file in root.rglob("*.md"):
+        relative = file.relative_to(root)
+        if any(part.startswith((".", "_")) for part in relative.parts):
+            continue
+        if file.is_file():
+            files.append(file)
+    return sorted(files, key=lambda file: file.relative_to(root).as_posix())
+
+
+ParseCache = dict[str, tuple[str, "Article | None", list[Problem]]]  # path -> (text hash, article, problems)
+
+
+def load_articles(root: Path, cache: ParseCache | None = None, last_good: dict[str, Article] | None = None
+                  ) -> LoadResult:
+    """Read every article under `root`; invalid ones are reported and skipped, the rest kept.
+
+    `cache` keeps each file's parse between calls, so an unchanged file is not parsed again.
+    `last_good` remembers each file's last valid version: a file that turns invalid is reported
+    and its last valid version used instead, so a half-finished edit never unpublishes an article.
+
+    Raises:
+        ArticleError: `root` is not a folder.
+    """
+    if not root.is_dir():
+        raise ArticleError(str(root), None, "articles folder not found")
+    articles: list[Article] = []
+    category_names, problems = read_category_names(root)
+    owners: dict[str, str] = {}  # slug or alias -> path of the article that claimed it first
+    seen: set[str] = set()
+    for file in article_files(root):
+        path = file.relative_to(root).as_posix()
+        seen.add(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            problems.append(Problem(path, None, "error", f"not UTF-8 text ({error.reason})"))
+            continue
+        except OSError as error:
+            problems.append(Problem(path, None, "error", f"cannot be read: {error.strerror}"))
+            continue
+        text_hash = hashlib.sha256(f"{text}\0{category_names.get(path.split('/')[0], '')}".encode()).hexdigest()
+        cached = cache.get(path) if cache is not None else None
+        if cached is not None and cached[0] == text_hash:
+            article, article_problems = cached[1], cached[2]
+        else:
+            article, article_problems = read_article(text, path, category_names)
+            if cache is not None:
+                cache[path] = (text_hash, article, article_problems)
+        problems.extend(article_problems)
+        if last_good is not None:
+            if article is not None:
+                last_good[path] = article
+            elif path in last_good:
+                article = last_good[path]
+                problems.append(Problem(path, min((problem.line or 0 for problem in article_problems), default=0)
+                                        or None, "warning", LAST_GOOD_NOTE))
+        if article is None:
+            continue
+        clashes = claim_names(article, owners)
+        if clashes:
+            problems.extend(clashes)
+            continue
+        articles.append(article)
+    for remembered in (cache, last_good):
+        for gone in set(remembered or ()) - seen:
+            del remembered[gone]  # type: ignore[union-attr]
+    return LoadResult(articles, problems)
+
+
+def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
+    """Display names from each top-level folder's optional `_category.yml` (`title: FAQ`)."""
+    names: dict[str, str] = {}
+    problems: list[Problem] = []
+    for file in sorted(root.glob(f"*/{CATEGORY_FILE}")):
+        path = file.relative_to(root).as_posix()
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            problems.append(Problem(path, mark.line + 1 if mark else 1, "error", f"invalid YAML: {error}"))
+            continue
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(path, None, "error", f"cannot be read: {error}"))
+            continue
+        title = data.get("title") if isinstance(data, dict) else None
+        if not isinstance(title, str) or not title.strip():
+            problems.append(Problem(path, 1, "error", "a category file needs a non-empty 'title'"))
+            continue
+        names[file.parent.name] = title.strip()
+    return names, problems
+
+
+def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:
+    """Reserve the article's slug and aliases; report any already taken by an earlier file."""
+    clashes = []
+    if article.slug in owners:
+        key = "slug" if "slug" in article.key_lines else "title"
+        clashes.append(Problem(article.path, article.line_of(key), "error",
+                               f"duplicate slug '{article.slug}': already used by {owners[article.slug]}"))
+    seen_aliases = set()
+    for alias in article.aliases:
+        if alias in owners or alias == article.slug or alias in seen_aliases:
+            owner = owners.get(alias, article.path)
+            clashes.append(Problem(article.path, article.line_of("aliases"), "error",
+                                   f"duplicate alias '{alias}': already used by {owner}"))
+        seen_aliases.add(alias)
+    if not clashes:
+        for name in (article.slug, *article.aliases):
+            owners[name] = article.path
+    return clashes

@@ -1,0 +1,159 @@
+"""The published index directory: its files, its records, and reading it back.
+
+    <index>/current            -> builds/<build id>   (symlink, switched atomically)
+    <index>/builds/<build id>/ manifest.json, vectors.faiss, lexical/, chunks.jsonl, articles.json, problems.json
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.content.problems import Problem
+from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
+from kb.index.lexical import LexicalIndex
+from kb.index.vectors import FaissVectorIndex
+
+FORMAT_VERSION = 3
+CURRENT_LINK = "current"
+BUILDS_FOLDER = "builds"
+MANIFEST_FILE = "manifest.json"
+VECTORS_FILE = "vectors.faiss"
+CHUNKS_FILE = "chunks.jsonl"
+ARTICLES_FILE = "articles.json"
+PROBLEMS_FILE = "problems.json"
+LEXICAL_FOLDER = "lexical"
+
+
+@dataclass
+class Manifest:
+    format_version: int
+    build_id: str
+    built_at: str
+    model_name: str
+    model_fingerprint: str
+    dimension: int
+    article_count: int
+    chunk_count: int
+    chunk_words: int
+    chunk_overlap_words: int
+    article_hashes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ArticleRecord:
+    """Everything the site shows of one article, rendered at build time."""
+
+    slug: str
+    path: str
+    title: str
+    summary: str
+    category: str
+    category_name: str
+    tags: list[str]
+    aliases: list[str]
+    questions: list[str]
+    visibility: str
+    draft: bool
+    locale: str
+    updated: str | None  # ISO date
+    related: list[str]
+    html: str
+    headings: list[dict[str, Any]]  # {"level", "anchor", "title"}
+    content_hash: str
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == "public" and not self.draft
+
+
+@dataclass
+class ChunkRecord:
+    """One indexed passage; its position in chunks.jsonl is its vector id."""
+
+    id: int
+    slug: str
+    anchor: str
+    section: str
+    heading_path: list[str]
+    text: str
+    kind: str
+    text_hash: str
+    keywords: str = ""
+
+
+@dataclass
+class PublishedIndex:
+    directory: Path
+    manifest: Manifest
+    articles: dict[str, ArticleRecord]
+    chunks: list[ChunkRecord]
+    vectors: FaissVectorIndex
+    lexical: LexicalIndex
+    problems: list[Problem]
+    aliases: dict[str, str] = field(default_factory=dict)  # old slug -> current slug
+
+    def __post_init__(self) -> None:
+        self.aliases = {alias: record.slug for record in self.articles.values() for alias in record.aliases}
+
+
+def current_build(index_dir: Path) -> Path:
+    """The build folder the `current` link points at.
+
+    Raises:
+        IndexNotFoundError: nothing has been published in `index_dir` yet.
+    """
+    link = index_dir / CURRENT_LINK
+    if not link.exists():
+        raise IndexNotFoundError(f"no search index in {index_dir}: run 'kb index' first")
+    return link.resolve()
+
+
+def read_manifest(build_dir: Path) -> Manifest:
+    try:
+        data = json.loads((build_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexFormatError(f"{build_dir / MANIFEST_FILE}: unreadable manifest ({error})") from None
+    if data.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"{build_dir}: index format {data.get('format_version')!r}, this kb reads {FORMAT_VERSION}: "
+            "run 'kb index' to rebuild it")
+    try:
+        return Manifest(**data)
+    except TypeError as error:
+        raise IndexFormatError(f"{build_dir / MANIFEST_FILE}: {error}") from None
+
+
+def check_model(manifest: Manifest, model_name: str, model_fingerprint: str, location: Path) -> None:
+    """Refuse an index whose vectors came from another model than the one that embeds queries."""
+    if manifest.model_fingerprint != model_fingerprint:
+        raise ModelMismatchError(
+            f"the index in {location} was built with model '{manifest.model_name}' "
+            f"({manifest.model_fingerprint}), but KB_MODEL is '{model_name}' ({model_fingerprint}): "
+            "rebuild it with 'kb index' or set KB_MODEL to the model it was built with")
+
+
+def load_published_index(
+    index_dir: Path, model_name: str | None = None, model_fingerprint: str | None = None
+) -> PublishedIndex:
+    """Read the live build of `index_dir`, checking it was made with the given model."""
+    build_dir = current_build(index_dir)
+    manifest = read_manifest(build_dir)
+    if model_fingerprint is not None:
+        check_model(manifest, model_name or "?", model_fingerprint, index_dir)
+    try:
+        articles_data = json.loads((build_dir / ARTICLES_FILE).read_text(encoding="utf-8"))
+        articles = {item["slug"]: ArticleRecord(**item) for item in articles_data}
+        with (build_dir / CHUNKS_FILE).open(encoding="utf-8") as lines:
+            chunks = [ChunkRecord(**json.loads(line)) for line in lines if line.strip()]
+        problems = [Problem(**item) for item in
+                    json.loads((build_dir / PROBLEMS_FILE).read_text(encoding="utf-8"))]
+        vectors = FaissVectorIndex.load(build_dir / VECTORS_FILE)
+        lexical = LexicalIndex.load(build_dir / LEXICAL_FOLDER)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+        raise IndexFormatError(f"{build_dir}: damaged index ({error}): run 'kb index' to rebuild it") from None
+    if vectors.size != len(chunks) or len(chunks) != manifest.chunk_count:
+        raise IndexFormatError(f"{build_dir}: vectors and chunks disagree: run 'kb index' to rebuild it")
+    return PublishedIndex(build_dir, manifest, articles, chunks, vectors, lexical, problems)

@@ -1,0 +1,283 @@
+"""Search: a query is ranked by meaning (dense vectors) and by words (BM25), fused per article.
+
+query -> spelling correction -> dense chunk scores + BM25 chunk scores -> per-article fusion
+      -> best section per article -> optional re-ranking -> results with highlighted snippets
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from markupsafe import Markup
+
+from kb.config import Settings
+from kb.errors import QueryError
+from kb.index.embedder import Embedder
+from kb.index.format import ArticleRecord, ChunkRecord, PublishedIndex
+from kb.index.lexical import tokenize
+from kb.search.customer_messages import clean_message
+from kb.search.reranking import Reranker
+from kb.search.snippets import Sentences, best_passage, highlight, split_sentences
+from kb.search.spelling import SpellingCorrector
+from kb.search.synonyms import Synonyms
+from kb.urls import article_url
+
+QUERY_CACHE_SIZE = 2048
+SENTENCE_CACHE_SIZE = 50_000
+
+
+class Audience(enum.Enum):
+    """Who is searching decides which articles may be returned."""
+
+    PUBLIC = "public"  # customers: public, published articles only
+    AGENT = "agent"  # support agents: internal articles too
+    PREVIEW = "preview"  # writers: drafts too
+
+    def may_see(self, article: ArticleRecord) -> bool:
+        if self is Audience.PUBLIC:
+            return article.is_public
+        if self is Audience.AGENT:
+            return not article.draft
+        return True
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    slug: str
+    title: str
+    url: str
+    section: str
+    score: float
+    snippet: str
+    visibility: str
+    query_stems: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    @property
+    def snippet_html(self) -> Markup:
+        """The snippet, HTML-escaped, with the words the query shares in <mark>."""
+        return highlight(self.snippet, set(self.query_stems))
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    results: list[SearchResult]
+    corrected_query: str | None = None  # what was searched for when the query had typos
+
+    def to_json(self, include_visibility: bool = False) -> dict[str, Any]:
+        results = []
+        for result in self.results:
+            item = asdict(result)
+            del item["query_stems"]
+            if not include_visibility:
+                del item["visibility"]
+            results.append(item)
+        return {"query": self.query, "results": results}
+
+
+def standardisation(scores: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of the masked scores (a spread of 1 when they are all equal)."""
+    values = scores[mask]
+    spread = float(values.std())
+    return float(values.mean()), spread if spread > 1e-9 else 1.0
+
+
+def normalize_query(query: str, max_length: int) -> str:
+    """Collapse whitespace and enforce the length limit.
+
+    Raises:
+        QueryError: the query is empty or longer than `max_length` characters.
+    """
+    text = re.sub(r"\s+", " ", query or "").strip()
+    if not text:
+        raise QueryError("the search query is empty: type a question or a few words")
+    if len(text) > max_length:
+        raise QueryError(f"the search query is {len(text)} characters long; the limit is {max_length}")
+    return text
+
+
+class QueryVectorCache:
+    """Remembers the vectors of recent queries: people ask the same things again and again."""
+
+    def __init__(self, embedder: Embedder, size: int = QUERY_CACHE_SIZE) -> None:
+        self.embedder = embedder
+        self.size = size
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def vector(self, query: str) -> np.ndarray:
+        key = query.lower()
+        with self.lock:
+            if key in self.vectors:
+                self.vectors.move_to_end(key)
+                return self.vectors[key]
+        vector = self.embedder.encode([query])[0]
+        with self.lock:
+            self.vectors[key] = vector
+            while len(self.vectors) > self.size:
+                self.vectors.popitem(last=False)
+        return vector
+
+
+@dataclass
+class RankedArticle:
+    article: ArticleRecord
+    score: float
+    chunk: ChunkRecord
+
+
+class SearchService:
+    """Answers queries against one published index."""
+
+    def __init__(self, index: PublishedIndex, embedder: Embedder, settings: Settings | None = None,
+                 query_vectors: QueryVectorCache | None = None, reranker: Reranker | None = None) -> None:
+        self.index = index
+        self.settings = settings or Settings()
+        self.query_vectors = query_vectors or QueryVectorCache(embedder)
+        self.reranker = reranker
+        self.slugs = list(index.articles)
+        position = {slug: number for number, slug in enumerate(self.slugs)}
+        self.chunk_article = np.array([position[chunk.slug] for chunk in index.chunks], dtype=np.int64)
+        self.article_chunks: list[list[int]] = [[] for _ in self.slugs]
+        for chunk in index.chunks:
+            self.article_chunks[position[chunk.slug]].append(chunk.id)
+        self.visible = {
+            audience: np.array([audience.may_see(index.articles[slug]) for slug in self.slugs], dtype=bool)
+            for audience in Audience
+        }
+        self.corrector = None
+        if self.settings.correct_spelling:
+            dictionary = getattr(embedder, "dictionary_words", lambda: ())()
+            self.corrector = SpellingCorrector(index.lexical.vocabulary, dictionary)
+        self.synonyms = Synonyms.load(self.settings.synonyms)
+        self.sentence_cache: dict[tuple[int, str], Sentences] = {}
+
+    def search(self, query: str, k: int = 10, audience: Audience = Audience.PUBLIC,
+               mode: str | None = None) -> SearchResponse:
+        """The best `k` articles for `query` that `audience` may see, each with its best section.
+
+        Raises:
+            QueryError: the query is empty or too long, `k` is out of range, or `mode` is unknown.
+        """
+        text = normalize_query(query, self.settings.max_query_length)
+        if not 1 <= k <= self.settings.max_results:
+            raise QueryError(f"the number of results must be between 1 and {self.settings.max_results}, got {k}")
+        mode = mode or self.settings.search_mode
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise QueryError(f"unknown search mode {mode!r}: use hybrid, dense or lexical")
+        corrected = self.corrector.correct(text) if self.corrector else None
+        effective = corrected or text
+        ranked = self.rank(effective, k, audience, mode)
+        if self.reranker is not None and ranked:
+            ranked = self.rerank(effective, ranked)
+        stems = set(tokenize(effective)) | set(tokenize(text))
+        return SearchResponse(text, [self.result(item, stems) for item in ranked[:k]], corrected)
+
+    def suggest(self, message: str, k: int = 5, audience: Audience = Audience.AGENT) -> SearchResponse:
+        """Articles to send in answer to a customer's whole message (greetings, signatures, history and all).
+
+        Raises:
+            QueryError: the message is empty, or nothing is left of it once cleaned.
+        """
+        cleaned = re.sub(r"\s+", " ", clean_message(message or "")).strip()
+        if len(cleaned) > self.settings.max_query_length:
+            cleaned = cleaned[: self.settings.max_query_length].rsplit(" ", 1)[0]
+        return self.search(cleaned, k, audience)
+
+    def rank(self, text: str, k: int, audience: Audience, mode: str) -> list[RankedArticle]:
+        """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
+
+        Hybrid mode standardises both rankers' article scores over the visible articles (z-scores)
+        before adding them, so each counts by how far an article stands out from the rest for this
+        query: a BM25 match on a rare product term or error code stands far out and weighs a lot,
+        while a match on common words stays within the crowd and leaves the ranking to meaning.
+        """
+        visible = self.visible[audience]
+        if not visible.any():
+            return []
+        chunk_count = len(self.index.chunks)
+        chunk_scores: np.ndarray = np.zeros(chunk_count, dtype=np.float32)
+        article_scores: np.ndarray = np.zeros(len(self.slugs), dtype=np.float32)
+        candidates = visible
+        if mode != "lexical":
+            dense = self.index.vectors.score_all(self.query_vectors.vector(text))[:chunk_count]
+            article_dense = self.per_article(dense)
+            if mode == "dense":
+                chunk_scores, article_scores = dense, article_dense
+            else:
+                mean, spread = standardisation(article_dense, visible)
+                chunk_scores = (dense - mean) / spread
+                article_scores = (article_dense - mean) / spread
+        if mode != "dense":
+            tokens = self.synonyms.expand(tokenize(text))
+            lexical = self.index.lexical.scores(tokens) if tokens else np.zeros(chunk_count, dtype=np.float32)
+            article_lexical = self.per_article(lexical)
+            if mode == "lexical":
+                chunk_scores, article_scores = lexical, article_lexical
+                candidates = visible & (article_lexical > 0)
+            else:
+                mean, spread = standardisation(article_lexical, visible)
+                weight = self.settings.lexical_weight
+                chunk_scores = chunk_scores + weight * (lexical - mean) / spread
+                article_scores = article_scores + weight * (article_lexical - mean) / spread
+        positions = np.flatnonzero(candidates)
+        depth = max(k, self.settings.rerank_depth if self.reranker is not None else 0)
+        if len(positions) > depth:
+            head = np.argpartition(-article_scores[positions], depth - 1)[:depth]
+            positions = positions[head]
+        positions = positions[np.argsort(-article_scores[positions], kind="stable")]
+        ranked = []
+        for position in positions:
+            chunk_ids = self.article_chunks[position]
+            best = chunk_ids[int(np.argmax(chunk_scores[chunk_ids]))]
+            ranked.append(RankedArticle(self.index.articles[self.slugs[position]], float(article_scores[position]),
+                                        self.index.chunks[best]))
+        return ranked
+
+    def per_article(self, chunk_scores: np.ndarray) -> np.ndarray:
+        """Each article's best chunk score."""
+        scores = np.full(len(self.slugs), -np.inf, dtype=np.float32)
+        np.maximum.at(scores, self.chunk_article, chunk_scores)
+        return scores
+
+    def rerank(self, text: str, ranked: list[RankedArticle]) -> list[RankedArticle]:
+        assert self.reranker is not None
+        depth = min(len(ranked), self.settings.rerank_depth)
+        head = ranked[:depth]
+        passages = [f"{item.article.title}. {item.chunk.text}" for item in head]
+        scores = self.reranker.score(text, passages)
+        reordered = [RankedArticle(item.article, float(score), item.chunk)
+                     for item, score in sorted(zip(head, scores, strict=True), key=lambda pair: -pair[1])]
+        return reordered + ranked[depth:]
+
+    def sentences(self, chunk: ChunkRecord) -> Sentences:
+        """The sentences a snippet is cut from (a question chunk shows the article's summary), cached."""
+        article = self.index.articles[chunk.slug]
+        source = (article.summary or chunk.text) if chunk.kind == "question" else chunk.text
+        key = (chunk.id, source)
+        cached = self.sentence_cache.get(key)
+        if cached is None:
+            if len(self.sentence_cache) >= SENTENCE_CACHE_SIZE:
+                self.sentence_cache.clear()
+            cached = self.sentence_cache[key] = split_sentences(source)
+        return cached
+
+    def result(self, item: RankedArticle, stems: set[str]) -> SearchResult:
+        article, chunk = item.article, item.chunk
+        passage = best_passage(self.sentences(chunk), stems)
+        return SearchResult(
+            slug=article.slug,
+            title=article.title,
+            url=article_url(article.slug, chunk.anchor),
+            section=chunk.section,
+            score=round(item.score, 4),
+            snippet=passage,
+            visibility=article.visibility,
+            query_stems=frozenset(stems),
+        )

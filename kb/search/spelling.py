@@ -1,0 +1,59 @@
+"""Typo tolerance: query words missing from the index vocabulary are replaced by their nearest known word."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from kb.index.lexical import STOPWORDS, words
+
+MIN_WORD_LENGTH = 4  # shorter words have too many neighbours to correct safely
+
+
+def allowed_edits(word: str) -> int:
+    """Edits (insert, delete, substitute, swap) a misspelling of this length may contain."""
+    return 1 if len(word) <= 5 else 2
+
+
+class SpellingCorrector:
+    """Corrects words against the vocabulary of the index, preferring the commonest nearest word.
+
+    `dictionary_words` are real words the help center does not use (e.g. the model's vocabulary):
+    they are never "corrected" into some other word of the index.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], dictionary_words: Iterable[str] = ()) -> None:
+        self.vocabulary = {word: count for word, count in vocabulary.items()
+                           if len(word) >= MIN_WORD_LENGTH - 1 and not word.isdigit()}
+        self.choices = list(self.vocabulary)
+        self.known = set(vocabulary) | set(dictionary_words)
+        self.cache: dict[str, str | None] = {}
+
+    def correct_word(self, word: str) -> str | None:
+        """The correction of `word`, or None when it is known, too short or has no close neighbour."""
+        if word in self.known or len(word) < MIN_WORD_LENGTH or not word.isalpha() or word in STOPWORDS:
+            return None
+        if word not in self.cache:
+            limit = allowed_edits(word)
+            matches = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=limit, limit=20)
+            if not matches:
+                self.cache[word] = None
+            else:
+                best_distance = min(distance for _, distance, _ in matches)
+                nearest = [choice for choice, distance, _ in matches if distance == best_distance]
+                self.cache[word] = max(nearest, key=lambda choice: (self.vocabulary[choice], choice))
+        return self.cache[word]
+
+    def correct(self, text: str) -> str | None:
+        """`text` with misspelled words replaced, or None when nothing needed correcting."""
+        changed = False
+        result = text
+        for word in dict.fromkeys(words(text)):
+            replacement = self.correct_word(word)
+            if replacement is not None and replacement != word:
+                result = re.sub(rf"(?i)\b{re.escape(word)}\b", replacement, result)
+                changed = True
+        return result if changed else None

@@ -1,0 +1,60 @@
+"""`kb eval`: index a BEIR-layout dataset as a help center and score the site's own search on it."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from indexer.build import build_index
+from kb.authoring.evaluation import load_dataset, percentile, score_rankings, write_articles
+from kb.config import Settings
+from kb.errors import QueryError
+from kb.index.embedder import Embedder
+from kb.index.format import load_published_index
+from kb.search.service import SearchService
+
+RANKING_DEPTH = 100
+
+
+def evaluate(dataset_dir: Path, workdir: Path, settings: Settings, embedder: Embedder,
+             mode: str | None = None, show_progress: bool | None = None) -> dict[str, Any]:
+    """Metrics of `mode` (the configured default when None) on one dataset.
+
+    `workdir` holds the generated articles and their index; reusing it skips unchanged embeddings.
+    """
+    dataset = load_dataset(dataset_dir)
+    slug_to_id = write_articles(dataset, workdir / "articles")
+    longest = max((len(text) for text in dataset.queries.values()), default=0)
+    # The limits guard a public server's input; they are not part of the ranking being measured.
+    settings = dataclasses.replace(settings, articles=workdir / "articles", index=workdir / "index",
+                                   max_results=max(settings.max_results, RANKING_DEPTH),
+                                   max_query_length=max(settings.max_query_length, longest))
+    build_index(settings, embedder, show_progress=show_progress)
+    service = SearchService(load_published_index(settings.index, embedder.model_name,
+                                                 embedder.model_fingerprint), embedder, settings)
+    if show_progress is None:
+        show_progress = sys.stderr.isatty()
+    queries = list(dataset.queries.items())
+    if show_progress:
+        from tqdm import tqdm
+
+        queries = tqdm(queries, desc="Searching", unit="query", file=sys.stderr)  # type: ignore[assignment]
+    rankings: dict[str, list[str]] = {}
+    latencies: list[float] = []
+    for query_id, text in queries:
+        started = time.perf_counter()
+        try:
+            response = service.search(text, RANKING_DEPTH, mode=mode)
+        except QueryError:  # an empty query finds nothing, as on the site
+            rankings[query_id] = []
+            continue
+        latencies.append((time.perf_counter() - started) * 1000)
+        rankings[query_id] = [slug_to_id[result.slug] for result in response.results]
+    metrics: dict[str, Any] = {name: round(value, 4) for name, value in score_rankings(rankings, dataset.qrels).items()}
+    metrics["queries"] = len(rankings)
+    metrics["p50_ms"] = round(percentile(latencies, 0.5), 2)
+    metrics["p95_ms"] = round(percentile(latencies, 0.95), 2)
+    return metrics
