@@ -121,19 +121,25 @@ def golden_section(embedder: SentenceTransformerEmbedder, workdir: Path) -> str:
     build_index(settings, embedder, show_progress=False)
     cases = yaml.safe_load((REPOSITORY / "tests" / "data" / "golden_queries.yaml").read_text(encoding="utf-8"))
     kinds = ("plain", "typo", "long")
-    lines = ["| mode | " + " | ".join(f"{kind} ({sum(1 for case in cases if case.get('kind', 'plain') == kind)})"
-                                      for kind in kinds) + " | all |", "|---|---|---|---|---|"]
+    lines = [
+        "| mode | "
+        + " | ".join(f"{kind} ({sum(1 for case in cases if case.get('kind', 'plain') == kind)})" for kind in kinds)
+        + " | all |",
+        "|---|---|---|---|---|",
+    ]
     for mode in ("hybrid", "dense", "lexical"):
-        service = SearchService(load_published_index(settings.index), embedder,
-                                dataclasses.replace(settings, search_mode=mode))
+        service = SearchService(
+            load_published_index(settings.index), embedder, dataclasses.replace(settings, search_mode=mode)
+        )
         first = {kind: 0 for kind in kinds}
         for case in cases:
             results = service.search(case["query"], k=1).results
             first[case.get("kind", "plain")] += bool(results) and results[0].slug == case["expect"]
         counts = {kind: sum(1 for case in cases if case.get("kind", "plain") == kind) for kind in kinds}
         cells = " | ".join(f"{first[kind] / counts[kind]:.0%} ({first[kind]})" for kind in kinds)
-        lines.append(f"| {mode}{' (default)' if mode == 'hybrid' else ''} | {cells} | "
-                     f"{sum(first.values()) / len(cases):.0%} |")
+        lines.append(
+            f"| {mode}{' (default)' if mode == 'hybrid' else ''} | {cells} | {sum(first.values()) / len(cases):.0%} |"
+        )
     return "\n".join(lines)
 
 
@@ -154,8 +160,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=REPOSITORY / "docs" / "QUALITY.md")
     parser.add_argument("--workdir", type=Path, default=REPOSITORY / "bench" / ".cache")
     arguments = parser.parse_args()
-    datasets = arguments.datasets or sorted(path for path in (REPOSITORY.parent / "shared" / "eval").glob("*")
-                                            if (path / "corpus.jsonl").exists())
+    datasets = arguments.datasets or sorted(
+        path for path in (REPOSITORY.parent / "shared" / "eval").glob("*") if (path / "corpus.jsonl").exists()
+    )
     if not datasets:
         parser.error("no datasets given and ../shared/eval has none")
     embedder = SentenceTransformerEmbedder()
@@ -168,12 +175,14 @@ def main() -> None:
         rows["BM25 (bm25s)"] = run_peer(dataset, bm25_peer(dataset))
         rows["dense MiniLM, FAISS flat"] = run_peer(dataset, dense_peer(dataset, embedder, arguments.workdir))
         rows["txtai 9.14 hybrid"] = run_peer(dataset, txtai_peer(dataset, embedder.directory))
-        rows["kb default (hybrid)"] = evaluate(folder, arguments.workdir / folder.name, settings, embedder,
-                                               show_progress=False)
+        rows["kb default (hybrid)"] = evaluate(
+            folder, arguments.workdir / folder.name, settings, embedder, show_progress=False
+        )
         for name, metrics in rows.items():
             averages.setdefault(name, []).append(metrics["ndcg@10"])
-        sections.append(f"### {folder.name} ({len(dataset.queries)} queries, {len(dataset.corpus)} documents)\n\n"
-                        + table(rows))
+        sections.append(
+            f"### {folder.name} ({len(dataset.queries)} queries, {len(dataset.corpus)} documents)\n\n" + table(rows)
+        )
         print(table(rows), file=sys.stderr)
     golden = golden_section(embedder, arguments.workdir)
     print(golden, file=sys.stderr)

@@ -71,21 +71,38 @@ class PublishedArticle:
 def article_record(compiled: CompiledArticle) -> ArticleRecord:
     article, rendered = compiled.article, compiled.rendered
     return ArticleRecord(
-        slug=article.slug, path=article.path, title=article.title, summary=article.summary,
-        category=article.category, category_name=article.category_name, tags=article.tags,
-        aliases=article.aliases, questions=article.questions, visibility=article.visibility,
-        draft=article.draft, locale=article.locale,
+        slug=article.slug,
+        path=article.path,
+        title=article.title,
+        summary=article.summary,
+        category=article.category,
+        category_name=article.category_name,
+        tags=article.tags,
+        aliases=article.aliases,
+        questions=article.questions,
+        visibility=article.visibility,
+        draft=article.draft,
+        locale=article.locale,
         updated=article.updated.isoformat() if article.updated else None,
-        related=compiled.related, html=rendered.html,
-        headings=[{"level": heading.level, "anchor": heading.anchor, "title": heading.title}
-                  for heading in rendered.headings],
+        related=compiled.related,
+        html=rendered.html,
+        headings=[
+            {"level": heading.level, "anchor": heading.anchor, "title": heading.title} for heading in rendered.headings
+        ],
         content_hash=article.content_hash,
     )
 
 
 def chunk_from_record(record: ChunkRecord) -> Chunk:
-    return Chunk(record.slug, record.anchor, record.section, tuple(record.heading_path), record.text, record.kind,
-                 record.keywords)
+    return Chunk(
+        record.slug,
+        record.anchor,
+        record.section,
+        tuple(record.heading_path),
+        record.text,
+        record.kind,
+        record.keywords,
+    )
 
 
 @contextlib.contextmanager
@@ -121,13 +138,17 @@ class IndexBuilder:
         if previous.manifest.model_fingerprint != self.embedder.model_fingerprint:
             return
         ids = np.array([chunk.id for chunk in previous.chunks], dtype=np.int64)
-        self.vectors = {chunk.text_hash: vector
-                        for chunk, vector in zip(previous.chunks, previous.vectors.vectors(ids), strict=True)}
+        self.vectors = {
+            chunk.text_hash: vector
+            for chunk, vector in zip(previous.chunks, previous.vectors.vectors(ids), strict=True)
+        }
         chunks_by_slug: dict[str, list[Chunk]] = {}
         for chunk in previous.chunks:
             chunks_by_slug.setdefault(chunk.slug, []).append(chunk_from_record(chunk))
-        self.published = {record.path: PublishedArticle(record, chunks_by_slug.get(record.slug, []))
-                          for record in previous.articles.values()}
+        self.published = {
+            record.path: PublishedArticle(record, chunks_by_slug.get(record.slug, []))
+            for record in previous.articles.values()
+        }
 
     def build(self, show_progress: bool | None = None) -> BuildReport:
         """Index the articles folder into the index folder; invalid articles are reported and left out,
@@ -141,16 +162,23 @@ class IndexBuilder:
             problems = compiled.problems + self.keep_last_good_versions(compiled, articles)
             problems.sort(key=lambda problem: (problem.path, problem.line or 0))
             chunks = [chunk for article in articles for chunk in article.chunks]
-            vectors, embedded = embed_chunks(chunks, self.embedder, self.vectors, self.settings.embed_batch_size,
-                                             show_progress)
+            vectors, embedded = embed_chunks(
+                chunks, self.embedder, self.vectors, self.settings.embed_batch_size, show_progress
+            )
             self.vectors = {chunk.text_hash: vector for chunk, vector in zip(chunks, vectors, strict=True)}
             build_id = self.write_and_publish(articles, chunks, vectors, problems)
             self.published = {article.record.path: article for article in articles}
-        return BuildReport(build_id, len(articles), len(chunks), embedded, len(chunks) - embedded, problems,
-                           time.perf_counter() - started)
+        return BuildReport(
+            build_id,
+            len(articles),
+            len(chunks),
+            embedded,
+            len(chunks) - embedded,
+            problems,
+            time.perf_counter() - started,
+        )
 
-    def keep_last_good_versions(self, compiled: CompiledHelpCenter, articles: list[PublishedArticle]
-                                ) -> list[Problem]:
+    def keep_last_good_versions(self, compiled: CompiledHelpCenter, articles: list[PublishedArticle]) -> list[Problem]:
         """Re-publish the previous version of each article whose file is now invalid."""
         assert self.published is not None
         present = {article.record.path for article in articles}
@@ -169,8 +197,9 @@ class IndexBuilder:
             notes.append(Problem(path, first_error or None, "warning", LAST_GOOD_NOTE))
         return notes
 
-    def write_and_publish(self, articles: list[PublishedArticle], chunks: list[Chunk], vectors: np.ndarray,
-                          problems: list[Problem]) -> str:
+    def write_and_publish(
+        self, articles: list[PublishedArticle], chunks: list[Chunk], vectors: np.ndarray, problems: list[Problem]
+    ) -> str:
         settings = self.settings
         build_dir = new_build_directory(settings.index)
         try:
@@ -180,9 +209,17 @@ class IndexBuilder:
             LexicalIndex.build([chunk.lexical_text for chunk in chunks], self.tokens).save(build_dir / LEXICAL_FOLDER)
             with (build_dir / CHUNKS_FILE).open("w", encoding="utf-8") as output:
                 for position, chunk in enumerate(chunks):
-                    record = ChunkRecord(id=position, slug=chunk.slug, anchor=chunk.anchor, section=chunk.section,
-                                         heading_path=list(chunk.heading_path), text=chunk.text, kind=chunk.kind,
-                                         text_hash=chunk.text_hash, keywords=chunk.keywords)
+                    record = ChunkRecord(
+                        id=position,
+                        slug=chunk.slug,
+                        anchor=chunk.anchor,
+                        section=chunk.section,
+                        heading_path=list(chunk.heading_path),
+                        text=chunk.text,
+                        kind=chunk.kind,
+                        text_hash=chunk.text_hash,
+                        keywords=chunk.keywords,
+                    )
                     output.write(json.dumps(records_to_json([record])[0], ensure_ascii=False) + "\n")
             write_json(build_dir / ARTICLES_FILE, records_to_json([article.record for article in articles]))
             write_json(build_dir / PROBLEMS_FILE, records_to_json(problems))

@@ -38,7 +38,7 @@ def embed_chunks(
 
         progress = tqdm(total=len(missing), unit="chunk", desc="Embedding", file=sys.stderr)
     for start in range(0, len(missing), batch_size):
-        batch = missing[start:start + batch_size]
+        batch = missing[start : start + batch_size]
         vectors = embedder.encode([texts_by_hash[text_hash] for text_hash in batch])
         fresh.update(zip(batch, vectors, strict=False))
         if progress is not None:

@@ -43,15 +43,25 @@ def watch_articles(
     builder = IndexBuilder(settings, embedder)
     on_build(builder.build(show_progress=False), set())
     root = settings.articles.resolve()
-    changes_seen = watchfiles.watch(root, watch_filter=lambda _change, path: is_watched(path), debounce=1600,
-                                    step=50, stop_event=stop, rust_timeout=500, yield_on_timeout=True)
+    changes_seen = watchfiles.watch(
+        root,
+        watch_filter=lambda _change, path: is_watched(path),
+        debounce=1600,
+        step=50,
+        stop_event=stop,
+        rust_timeout=500,
+        yield_on_timeout=True,
+    )
     for changes in changes_seen:
         if ready is not None:
             ready.set()  # the first batch (or timeout) arrives once the file-system watch is running
         if not changes:
             continue
-        changed = {Path(path).resolve().relative_to(root).as_posix() for _, path in changes
-                   if Path(path).resolve().is_relative_to(root)}
+        changed = {
+            Path(path).resolve().relative_to(root).as_posix()
+            for _, path in changes
+            if Path(path).resolve().is_relative_to(root)
+        }
         try:
             on_build(builder.build(show_progress=False), changed)
         except KbError as error:

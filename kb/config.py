@@ -51,7 +51,9 @@ class Settings:
     public_url: str = setting("", "Base URL of the public site for links agents copy, e.g. https://help.example.com.")
     max_message_length: int = setting(20000, "Longest customer message accepted by suggest, in characters.")
     secure_cookies: bool = setting(False, "Send the agents' session cookie over HTTPS only (set it behind TLS).")
-    rate_limit_storage: str = setting("memory://", "Flask-Limiter storage for sign-in limits, e.g. redis://127.0.0.1:6379.")
+    rate_limit_storage: str = setting(
+        "memory://", "Flask-Limiter storage for sign-in limits, e.g. redis://127.0.0.1:6379."
+    )
     secret_key: str = setting("", "Secret that signs cookies; set it in production (random if empty).")
     watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")
     preview: bool = setting(False, "Writer preview at /preview/<slug>: drafts, problem banners; not for production.")
@@ -60,9 +62,7 @@ class Settings:
     workers: int = setting(1, "Worker processes of `kb serve` (each loads the model once).")
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from defaults, then `KB_*` variables, then explicit overrides (None is skipped)."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -79,8 +79,17 @@ class Settings:
 
     def validate(self) -> None:
         """Reject values no help center can run with."""
-        positive = ("max_query_length", "default_results", "max_results", "chunk_words",
-                    "embed_batch_size", "max_request_bytes", "workers", "rerank_depth", "max_message_length")
+        positive = (
+            "max_query_length",
+            "default_results",
+            "max_results",
+            "chunk_words",
+            "embed_batch_size",
+            "max_request_bytes",
+            "workers",
+            "rerank_depth",
+            "max_message_length",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_variable(name)} must be at least 1, got {getattr(self, name)}")
@@ -139,6 +148,5 @@ def describe_settings() -> list[tuple[str, str, str]]:
     """(environment variable, default, help) for every setting, as the README lists them."""
     rows = []
     for settings_field in dataclasses.fields(Settings):
-        rows.append((env_variable(settings_field.name), str(settings_field.default),
-                     settings_field.metadata["help"]))
+        rows.append((env_variable(settings_field.name), str(settings_field.default), settings_field.metadata["help"]))
     return rows

@@ -53,8 +53,10 @@ class HelpCenter:
         visible = self.articles(audience)
         counts = Counter(record.category for record in visible)
         names = {record.category: record.category_name for record in visible}
-        return sorted((Category(slug, names[slug], count) for slug, count in counts.items()),
-                      key=lambda category: category.name.lower())
+        return sorted(
+            (Category(slug, names[slug], count) for slug, count in counts.items()),
+            key=lambda category: category.name.lower(),
+        )
 
     def category(self, slug: str, audience: Audience = Audience.PUBLIC) -> Category | None:
         return next((category for category in self.categories(audience) if category.slug == slug), None)
@@ -66,8 +68,9 @@ class HelpCenter:
         dated = [record for record in self.articles(audience) if record.updated]
         return sorted(dated, key=lambda record: (record.updated or "", record.title), reverse=True)[:count]
 
-    def related(self, record: ArticleRecord, audience: Audience = Audience.PUBLIC, count: int = 3
-                ) -> list[ArticleRecord]:
+    def related(
+        self, record: ArticleRecord, audience: Audience = Audience.PUBLIC, count: int = 3
+    ) -> list[ArticleRecord]:
         """The article's `related` list, else up to `count` recent articles of its category."""
         chosen = [self.article(slug, audience) for slug in record.related]
         visible = [item for item in chosen if item is not None]

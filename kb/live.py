@@ -46,8 +46,9 @@ class LiveHelpCenter:
         if target != self._target or self._help_center is None:
             with self._lock:
                 if target != self._target or self._help_center is None:
-                    index = load_published_index(self.index_dir, self.embedder.model_name,
-                                                 self.embedder.model_fingerprint)
+                    index = load_published_index(
+                        self.index_dir, self.embedder.model_name, self.embedder.model_fingerprint
+                    )
                     service = SearchService(index, self.embedder, self.settings, self.query_vectors, self.reranker)
                     self._help_center = HelpCenter(index, service)
                     self._target = target

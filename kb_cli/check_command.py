@@ -54,8 +54,9 @@ def link_published_build(index_dir: Path, scratch_index: Path) -> None:
     os.symlink(live, scratch_index / CURRENT_LINK)
 
 
-def check_golden_queries(settings: Settings, embedder: Embedder, queries_file: Path, scratch: Path
-                         ) -> tuple[list[Problem], Path | None]:
+def check_golden_queries(
+    settings: Settings, embedder: Embedder, queries_file: Path, scratch: Path
+) -> tuple[list[Problem], Path | None]:
     """Problems of the queries file and of each query search does not answer, judged on a fresh
     index of the articles built in `scratch`; also that index folder (None when none was built)."""
     shown = str(queries_file)
@@ -63,8 +64,9 @@ def check_golden_queries(settings: Settings, embedder: Embedder, queries_file: P
     if not queries:
         return problems, None
     deepest = max([SEARCH_DEPTH, *(golden.rank for golden in queries)])
-    scratch_settings = dataclasses.replace(settings, index=scratch / "index", keep_builds=0,
-                                           max_results=max(settings.max_results, deepest))
+    scratch_settings = dataclasses.replace(
+        settings, index=scratch / "index", keep_builds=0, max_results=max(settings.max_results, deepest)
+    )
     link_published_build(settings.index, scratch_settings.index)
     build_index(scratch_settings, embedder)
     index = load_published_index(scratch_settings.index, embedder.model_name, embedder.model_fingerprint)
@@ -73,8 +75,12 @@ def check_golden_queries(settings: Settings, embedder: Embedder, queries_file: P
     return sorted(problems, key=lambda problem: problem.line or 0), scratch_settings.index
 
 
-def run_check(settings: Settings, embedder: Embedder | None = None, similarity: float | None = None,
-              queries_file: Path | None = None) -> CheckReport:
+def run_check(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    similarity: float | None = None,
+    queries_file: Path | None = None,
+) -> CheckReport:
     """Every problem of the articles in `settings.articles`, the golden queries' last.
 
     Near-duplicates are looked for when `similarity` is given, golden queries judged when

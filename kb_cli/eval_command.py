@@ -19,8 +19,14 @@ from kb.search.service import SearchService
 RANKING_DEPTH = 100
 
 
-def evaluate(dataset_dir: Path, workdir: Path, settings: Settings, embedder: Embedder,
-             mode: str | None = None, show_progress: bool | None = None) -> dict[str, Any]:
+def evaluate(
+    dataset_dir: Path,
+    workdir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    mode: str | None = None,
+    show_progress: bool | None = None,
+) -> dict[str, Any]:
     """Metrics of `mode` (the configured default when None) on one dataset.
 
     `workdir` holds the generated articles and their index; reusing it skips unchanged embeddings.
@@ -29,12 +35,17 @@ def evaluate(dataset_dir: Path, workdir: Path, settings: Settings, embedder: Emb
     slug_to_id = write_articles(dataset, workdir / "articles")
     longest = max((len(text) for text in dataset.queries.values()), default=0)
     # The limits guard a public server's input; they are not part of the ranking being measured.
-    settings = dataclasses.replace(settings, articles=workdir / "articles", index=workdir / "index",
-                                   max_results=max(settings.max_results, RANKING_DEPTH),
-                                   max_query_length=max(settings.max_query_length, longest))
+    settings = dataclasses.replace(
+        settings,
+        articles=workdir / "articles",
+        index=workdir / "index",
+        max_results=max(settings.max_results, RANKING_DEPTH),
+        max_query_length=max(settings.max_query_length, longest),
+    )
     build_index(settings, embedder, show_progress=show_progress)
-    service = SearchService(load_published_index(settings.index, embedder.model_name,
-                                                 embedder.model_fingerprint), embedder, settings)
+    service = SearchService(
+        load_published_index(settings.index, embedder.model_name, embedder.model_fingerprint), embedder, settings
+    )
     if show_progress is None:
         show_progress = sys.stderr.isatty()
     queries = list(dataset.queries.items())

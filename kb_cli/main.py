@@ -22,12 +22,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def location_options(function: F) -> F:
     """--articles, --index and --model, each defaulting to its KB_* variable, then to the built-in default."""
-    function = click.option("--model", metavar="DIR", default=None,
-                            help="Local sentence-transformers model folder [env KB_MODEL].")(function)
-    function = click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
-                            help="Index folder [env KB_INDEX; default .kb-index].")(function)
-    function = click.option("--articles", type=click.Path(file_okay=False, path_type=Path), default=None,
-                            help="Articles folder [env KB_ARTICLES; default ./articles].")(function)
+    function = click.option(
+        "--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL]."
+    )(function)
+    function = click.option(
+        "--index",
+        "index",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Index folder [env KB_INDEX; default .kb-index].",
+    )(function)
+    function = click.option(
+        "--articles",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Articles folder [env KB_ARTICLES; default ./articles].",
+    )(function)
     return function
 
 
@@ -74,26 +84,52 @@ def index(articles: Path | None, index: Path | None, model: str | None, strict: 
     click.echo(
         f"Indexed {report.article_count} articles, {report.chunk_count} chunks "
         f"({report.embedded_count} embedded, {report.reused_count} reused) in {report.seconds:.1f} s "
-        f"-> {settings.index / 'builds' / report.build_id}")
+        f"-> {settings.index / 'builds' / report.build_id}"
+    )
     if report.errors:
-        click.echo(f"{len(report.errors)} error(s): the articles named above were left out or have broken links.",
-                   err=True)
+        click.echo(
+            f"{len(report.errors)} error(s): the articles named above were left out or have broken links.", err=True
+        )
         if strict:
             sys.exit(1)
 
 
 @cli.command()
 @location_options
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: one 'path:line: severity: message' line per problem; json: one object.")
-@click.option("--similarity", type=click.FloatRange(0, 1, min_open=True), default=DEFAULT_SIMILARITY, show_default=True,
-              metavar="FLOAT", help="Warn about two articles whose vectors are at least this similar (cosine).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one 'path:line: severity: message' line per problem; json: one object.",
+)
+@click.option(
+    "--similarity",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=DEFAULT_SIMILARITY,
+    show_default=True,
+    metavar="FLOAT",
+    help="Warn about two articles whose vectors are at least this similar (cosine).",
+)
 @click.option("--no-similarity", is_flag=True, help="Skip the near-duplicate check, and with it the model.")
-@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              metavar="FILE", help="Golden-queries YAML file: each query must find its article within its rank.")
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Golden-queries YAML file: each query must find its article within its rank.",
+)
 @reports_errors
-def check(articles: Path | None, index: Path | None, model: str | None, output_format: str, similarity: float,
-          no_similarity: bool, queries: Path | None) -> None:
+def check(
+    articles: Path | None,
+    index: Path | None,
+    model: str | None,
+    output_format: str,
+    similarity: float,
+    no_similarity: bool,
+    queries: Path | None,
+) -> None:
     """Lint every article without publishing anything; exit 1 if any has an error.
 
     Besides the front matter and links to missing articles: links to missing sections, empty
@@ -111,18 +147,29 @@ def check(articles: Path | None, index: Path | None, model: str | None, output_f
     else:
         for problem in report.problems:
             click.echo(str(problem))
-        click.echo(f"{report.article_count} articles checked: {len(report.errors)} error(s), "
-                   f"{len(report.warnings)} warning(s)", err=True)
+        click.echo(
+            f"{report.article_count} articles checked: {len(report.errors)} error(s), "
+            f"{len(report.warnings)} warning(s)",
+            err=True,
+        )
     if report.errors:
         sys.exit(1)
 
 
 @cli.command()
 @click.argument("title")
-@click.option("--category", metavar="NAME", default=None,
-              help="Category folder to create the article in (its slug); the articles folder itself by default.")
-@click.option("--articles", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Articles folder [env KB_ARTICLES; default ./articles].")
+@click.option(
+    "--category",
+    metavar="NAME",
+    default=None,
+    help="Category folder to create the article in (its slug); the articles folder itself by default.",
+)
+@click.option(
+    "--articles",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Articles folder [env KB_ARTICLES; default ./articles].",
+)
 @reports_errors
 def new(title: str, category: str | None, articles: Path | None) -> None:
     """Create an article for TITLE from a template, and print its path."""
@@ -136,12 +183,24 @@ def new(title: str, category: str | None, articles: Path | None) -> None:
 @click.argument("query")
 @click.option("-k", "count", type=int, default=None, help="Number of articles to return [default 10].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--audience", type=click.Choice(["public", "agent", "preview"]), default="public",
-              show_default=True, help="public: customers; agent: internal articles too; preview: drafts too.")
+@click.option(
+    "--audience",
+    type=click.Choice(["public", "agent", "preview"]),
+    default="public",
+    show_default=True,
+    help="public: customers; agent: internal articles too; preview: drafts too.",
+)
 @location_options
 @reports_errors
-def search(query: str, count: int | None, as_json: bool, audience: str, articles: Path | None,
-           index: Path | None, model: str | None) -> None:
+def search(
+    query: str,
+    count: int | None,
+    as_json: bool,
+    audience: str,
+    articles: Path | None,
+    index: Path | None,
+    model: str | None,
+) -> None:
     """Search the published index, as the site does."""
     from kb.live import LiveHelpCenter
     from kb.search.service import Audience
@@ -150,8 +209,7 @@ def search(query: str, count: int | None, as_json: bool, audience: str, articles
     help_center = LiveHelpCenter(settings, make_embedder(settings)).get()
     response = help_center.search(query, count or settings.default_results, Audience(audience))
     if as_json:
-        click.echo(json.dumps(response.to_json(include_visibility=audience != "public"),
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps(response.to_json(include_visibility=audience != "public"), ensure_ascii=False, indent=2))
         return
     if response.corrected_query:
         click.echo(f"Showing results for: {response.corrected_query}")
@@ -168,10 +226,18 @@ def search(query: str, count: int | None, as_json: bool, audience: str, articles
 @cli.command(name="eval")
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of metrics.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default=None,
-              help="Ranking to measure [default: KB_SEARCH_MODE, hybrid].")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the generated articles and index here, so a rerun reuses the embeddings.")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "lexical"]),
+    default=None,
+    help="Ranking to measure [default: KB_SEARCH_MODE, hybrid].",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the generated articles and index here, so a rerun reuses the embeddings.",
+)
 @click.option("--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL].")
 @reports_errors
 def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Path | None, model: str | None) -> None:
@@ -198,20 +264,38 @@ def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Pa
 @click.option("--port", type=int, default=None, help="Port to listen on [env KB_PORT; default 8000].")
 @click.option("--workers", type=int, default=None, help="Worker processes [env KB_WORKERS; default 1].")
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
-@click.option("--watch", is_flag=True, default=None,
-              help="Rebuild the index whenever an article changes, without a restart [env KB_WATCH].")
-@click.option("--preview", is_flag=True, default=None,
-              help="Writer preview: drafts at /preview/<slug> with banners for problems [env KB_PREVIEW].")
+@click.option(
+    "--watch",
+    is_flag=True,
+    default=None,
+    help="Rebuild the index whenever an article changes, without a restart [env KB_WATCH].",
+)
+@click.option(
+    "--preview",
+    is_flag=True,
+    default=None,
+    help="Writer preview: drafts at /preview/<slug> with banners for problems [env KB_PREVIEW].",
+)
 @reports_errors
-def serve(articles: Path | None, index: Path | None, model: str | None, host: str | None, port: int | None,
-          workers: int | None, debug: bool, watch: bool | None, preview: bool | None) -> None:
+def serve(
+    articles: Path | None,
+    index: Path | None,
+    model: str | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    debug: bool,
+    watch: bool | None,
+    preview: bool | None,
+) -> None:
     """Serve the help center and its JSON API (gunicorn; --debug for development)."""
     from kb.index.format import current_build, read_manifest
     from kb_cli.serve_command import run_server
     from kb_cli.watch_command import exit_with_watcher, start_watcher_process
 
-    settings = load_settings(articles=articles, index=index, model=model, host=host, port=port,
-                             workers=workers, watch=watch, preview=preview)
+    settings = load_settings(
+        articles=articles, index=index, model=model, host=host, port=port, workers=workers, watch=watch, preview=preview
+    )
     if not settings.secret_key:
         import dataclasses
         import secrets
@@ -225,9 +309,11 @@ def serve(articles: Path | None, index: Path | None, model: str | None, host: st
         watcher = start_watcher_process(settings)
         wait_for_first_build(settings)
     manifest = read_manifest(current_build(settings.index))
-    click.echo(f"Serving {manifest.article_count} articles from {settings.index} "
-               f"on http://{settings.host}:{settings.port}/"
-               + (f", watching {settings.articles}" if watcher else ""), err=True)
+    click.echo(
+        f"Serving {manifest.article_count} articles from {settings.index} "
+        f"on http://{settings.host}:{settings.port}/" + (f", watching {settings.articles}" if watcher else ""),
+        err=True,
+    )
     try:
         run_server(settings, debug=debug)
     finally:
@@ -275,8 +361,13 @@ def agent_storage(index: Path | None):  # type: ignore[no-untyped-def]
 @agents.command(name="add")
 @click.argument("name")
 @click.option("--password", "ask_password", is_flag=True, help="Also set a password for the web workspace (prompted).")
-@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Index folder whose database holds the agents [env KB_INDEX], unless KB_DATABASE_URL is set.")
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index folder whose database holds the agents [env KB_INDEX], unless KB_DATABASE_URL is set.",
+)
 @reports_errors
 def agents_add(name: str, ask_password: bool, index: Path | None) -> None:
     """Create agent NAME and print its API token (shown this once; only its hash is stored)."""
@@ -291,8 +382,13 @@ def agents_add(name: str, ask_password: bool, index: Path | None) -> None:
 
 
 @agents.command(name="list")
-@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Index folder whose database holds the agents [env KB_INDEX].")
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index folder whose database holds the agents [env KB_INDEX].",
+)
 @reports_errors
 def agents_list(index: Path | None) -> None:
     """List agents with when they were created and last seen."""
@@ -307,8 +403,13 @@ def agents_list(index: Path | None) -> None:
 
 @agents.command(name="remove")
 @click.argument("name")
-@click.option("--index", "index", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Index folder whose database holds the agents [env KB_INDEX].")
+@click.option(
+    "--index",
+    "index",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index folder whose database holds the agents [env KB_INDEX].",
+)
 @reports_errors
 def agents_remove(name: str, index: Path | None) -> None:
     """Delete agent NAME; its token and sessions stop working at once."""

@@ -19,8 +19,11 @@ def print_report(report: BuildReport, changed: set[str]) -> None:
     for problem in shown:
         click.echo(str(problem), err=True)
     what = f"{len(changed)} file(s) changed" if changed else "initial build"
-    click.echo(f"[kb] {what}: {report.article_count} articles, {report.embedded_count} chunk(s) embedded, "
-               f"published in {report.seconds:.2f} s", err=True)
+    click.echo(
+        f"[kb] {what}: {report.article_count} articles, {report.embedded_count} chunk(s) embedded, "
+        f"published in {report.seconds:.2f} s",
+        err=True,
+    )
 
 
 def run_watcher(settings: Settings, stop: threading.Event | None = None) -> None:
@@ -34,8 +37,9 @@ def run_watcher(settings: Settings, stop: threading.Event | None = None) -> None
 
 def start_watcher_process(settings: Settings) -> multiprocessing.process.BaseProcess:
     """A separate process (started fresh, not forked, so the server's threads and model stay its own)."""
-    process = multiprocessing.get_context("spawn").Process(target=run_watcher, args=(settings,), daemon=True,
-                                                           name="kb-watch")
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_watcher, args=(settings,), daemon=True, name="kb-watch"
+    )
     process.start()
     return process
 

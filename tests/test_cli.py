@@ -70,8 +70,10 @@ def test_search_text_output_and_agent_audience(runner: CliRunner, settings: Sett
     runner.invoke(cli, ["index", "--articles", str(settings.articles), "--index", str(settings.index)])
     public = runner.invoke(cli, ["search", "refund escalation Admin Console", "--index", str(settings.index)])
     assert "Agent playbook" not in public.stdout
-    agent = runner.invoke(cli, ["search", "refund escalation Admin Console", "-k", "1", "--audience", "agent",
-                                "--index", str(settings.index)])
+    agent = runner.invoke(
+        cli,
+        ["search", "refund escalation Admin Console", "-k", "1", "--audience", "agent", "--index", str(settings.index)],
+    )
     assert agent.stdout.splitlines()[0].startswith("1. Agent playbook for refund escalations")
     assert "[internal]" in agent.stdout.splitlines()[0]
 
@@ -107,12 +109,23 @@ def test_eval_prints_every_metric_as_json(runner: CliRunner, tmp_path: Path) -> 
     result = runner.invoke(cli, ["eval", str(DATA / "beir_tiny"), "--json", "--workdir", str(tmp_path / "work")])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
-    assert list(metrics) == ["ndcg@10", "mrr@10", "recall@1", "recall@5", "recall@10", "recall@100", "p@1",
-                             "queries", "p50_ms", "p95_ms"]
+    assert list(metrics) == [
+        "ndcg@10",
+        "mrr@10",
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "recall@100",
+        "p@1",
+        "queries",
+        "p50_ms",
+        "p95_ms",
+    ]
     assert metrics["queries"] == 3
     assert metrics["p@1"] == 1.0 and metrics["ndcg@10"] == 1.0  # each query shares its words with its answer
-    rerun = runner.invoke(cli, ["eval", str(DATA / "beir_tiny"), "--mode", "lexical", "--workdir",
-                                str(tmp_path / "work")])
+    rerun = runner.invoke(
+        cli, ["eval", str(DATA / "beir_tiny"), "--mode", "lexical", "--workdir", str(tmp_path / "work")]
+    )
     assert rerun.exit_code == 0
     assert rerun.stdout.splitlines()[0] == "beir_tiny: 3 queries, mode lexical"
     assert "  ndcg@10    1.0000" in rerun.stdout.splitlines()
@@ -132,10 +145,17 @@ def write_article(root: Path, path: str, text: str) -> None:
 
 
 def test_check_reports_a_link_to_a_missing_section(runner: CliRunner, tmp_path: Path) -> None:
-    write_article(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\nsummary: Money back.\n---\nIntro.\n\n"
-                                                  "## Monthly plans\n\nText.\n")
-    write_article(tmp_path, "guide.md", "---\ntitle: Guide\nsummary: A guide.\n---\nRead [monthly](billing/"
-                                        "refunds.md#monthly-plans).\nRead [annual](refunds#annual-plans).\n")
+    write_article(
+        tmp_path,
+        "billing/refunds.md",
+        "---\ntitle: Refunds\nsummary: Money back.\n---\nIntro.\n\n## Monthly plans\n\nText.\n",
+    )
+    write_article(
+        tmp_path,
+        "guide.md",
+        "---\ntitle: Guide\nsummary: A guide.\n---\nRead [monthly](billing/"
+        "refunds.md#monthly-plans).\nRead [annual](refunds#annual-plans).\n",
+    )
     result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
     assert result.exit_code == 1
     assert result.stdout == "guide.md:6: error: link to missing section 'refunds#annual-plans'\n"
@@ -158,7 +178,8 @@ def test_check_warns_about_a_missing_summary_and_still_passes(runner: CliRunner,
 
 
 def test_check_warns_about_near_duplicates_reusing_published_vectors(
-        runner: CliRunner, tmp_path: Path, fake_model: FakeEmbedder) -> None:
+    runner: CliRunner, tmp_path: Path, fake_model: FakeEmbedder
+) -> None:
     articles, index = tmp_path / "articles", tmp_path / "index"
     same = "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 30 days.\n"
     write_article(articles, "billing/refund-policy.md", same)
@@ -177,7 +198,8 @@ def test_check_warns_about_near_duplicates_reusing_published_vectors(
 
 
 def test_check_without_similarity_never_makes_the_model(
-        runner: CliRunner, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner: CliRunner, articles_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_model(settings: Settings) -> None:
         raise AssertionError("the model was asked for")
 
@@ -191,8 +213,21 @@ def test_check_warns_about_a_slug_renamed_in_git_without_alias(runner: CliRunner
     import subprocess
 
     def git(*arguments: str) -> None:
-        subprocess.run(["git", "-c", "user.name=Writer", "-c", "user.email=writer@example.com",
-                        "-c", "commit.gpgsign=false", *arguments], cwd=tmp_path, check=True, capture_output=True)
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=Writer",
+                "-c",
+                "user.email=writer@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                *arguments,
+            ],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
 
     write_article(tmp_path, "billing/refund.md", "---\ntitle: Refunds\nsummary: Money back.\n---\nText.\n")
     git("init", "-q")
@@ -202,10 +237,13 @@ def test_check_warns_about_a_slug_renamed_in_git_without_alias(runner: CliRunner
     git("commit", "-qm", "Rename refunds")
     result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
     assert result.exit_code == 0
-    assert result.stdout == ("billing/refunds.md:2: warning: slug changed from 'refund' to 'refunds' in git history: "
-                             "add 'refund' to aliases so old links keep working\n")
-    write_article(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\nsummary: Money back.\naliases: [refund]\n"
-                                                  "---\nText.\n")
+    assert result.stdout == (
+        "billing/refunds.md:2: warning: slug changed from 'refund' to 'refunds' in git history: "
+        "add 'refund' to aliases so old links keep working\n"
+    )
+    write_article(
+        tmp_path, "billing/refunds.md", "---\ntitle: Refunds\nsummary: Money back.\naliases: [refund]\n---\nText.\n"
+    )
     fixed = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
     assert fixed.stdout == ""
 
@@ -215,10 +253,16 @@ def test_check_json_format(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--format", "json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
-        "articles": 1, "errors": 1, "warnings": 1,
+        "articles": 1,
+        "errors": 1,
+        "warnings": 1,
         "problems": [
-            {"path": "a.md", "line": 2, "severity": "warning",
-             "message": "no summary: search results and lists show the first sentence instead"},
+            {
+                "path": "a.md",
+                "line": 2,
+                "severity": "warning",
+                "message": "no summary: search results and lists show the first sentence instead",
+            },
             {"path": "a.md", "line": 4, "severity": "error", "message": "link to missing section '#b'"},
         ],
     }
@@ -228,12 +272,14 @@ def test_check_json_format(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_check_queries_pass_and_reuse_the_published_vectors(
-        runner: CliRunner, settings: Settings, fake_model: FakeEmbedder) -> None:
+    runner: CliRunner, settings: Settings, fake_model: FakeEmbedder
+) -> None:
     queries = DATA / "golden_queries_answered_by_the_test_help_center.yaml"
     runner.invoke(cli, ["index", "--articles", str(settings.articles), "--index", str(settings.index)])
     fake_model.texts.clear()
-    result = runner.invoke(cli, ["check", "--articles", str(settings.articles), "--index", str(settings.index),
-                                 "--queries", str(queries)])
+    result = runner.invoke(
+        cli, ["check", "--articles", str(settings.articles), "--index", str(settings.index), "--queries", str(queries)]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert fake_model.texts == ["paid invoices turn green", "forgot password", "workspace currency"]
@@ -243,19 +289,28 @@ def test_check_queries_fail_with_their_lines(runner: CliRunner, articles_dir: Pa
     queries = DATA / "golden_queries_with_misses_and_mistakes.yaml"
     result = runner.invoke(cli, ["check", "--articles", str(articles_dir), "--queries", str(queries)])
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [f"{queries}:{line}: error: {message}" for line, message in [
-        (2, "'paid invoices turn green' expected welcome within rank 1, found at rank 2"),
-        (4, "'spam folder' expected reset-password#request-a-reset-link within rank 1, found at rank 1 "
-            "but landing on '#the-reset-email-never-arrives'"),
-        (7, "'refund escalation Admin Console' expects 'refund-escalation-playbook', which customers never see "
-            "(internal)"),
-        (9, "'forgot password' expects 'no-such-article', but no indexed article has that slug"),
-        (11, "'workspace currency' expects section 'pricing', which welcome does not have"),
-        (14, "'expect' is required and must be an article slug"),
-        (15, "'rank' must be a whole number of at least 1, got 0"),
-        (16, "each entry must be a mapping with 'query' and 'expect'"),
-        (19, "unknown key 'expected' (known keys: query, expect, section, rank, kind)"),
-    ]]
+    assert result.stdout.splitlines() == [
+        f"{queries}:{line}: error: {message}"
+        for line, message in [
+            (2, "'paid invoices turn green' expected welcome within rank 1, found at rank 2"),
+            (
+                4,
+                "'spam folder' expected reset-password#request-a-reset-link within rank 1, found at rank 1 "
+                "but landing on '#the-reset-email-never-arrives'",
+            ),
+            (
+                7,
+                "'refund escalation Admin Console' expects 'refund-escalation-playbook', which customers never see "
+                "(internal)",
+            ),
+            (9, "'forgot password' expects 'no-such-article', but no indexed article has that slug"),
+            (11, "'workspace currency' expects section 'pricing', which welcome does not have"),
+            (14, "'expect' is required and must be an article slug"),
+            (15, "'rank' must be a whole number of at least 1, got 0"),
+            (16, "each entry must be a mapping with 'query' and 'expect'"),
+            (19, "unknown key 'expected' (known keys: query, expect, section, rank, kind)"),
+        ]
+    ]
     assert result.stderr == "5 articles checked: 9 error(s), 0 warning(s)\n"
 
 
@@ -269,8 +324,9 @@ def test_new_creates_an_article_that_passes_check(runner: CliRunner, articles_di
     assert "\ntags: []\n" in text and "\n## " in text
     check = runner.invoke(cli, ["check", "--articles", str(articles_dir)])
     assert check.exit_code == 0
-    assert check.stdout == ("account/export-your-data.md:2: warning: no summary: search results and lists show "
-                            "the first sentence instead\n")
+    assert check.stdout == (
+        "account/export-your-data.md:2: warning: no summary: search results and lists show the first sentence instead\n"
+    )
 
 
 def test_new_never_reuses_a_taken_slug(runner: CliRunner, articles_dir: Path) -> None:
@@ -293,10 +349,16 @@ def test_eval_copes_with_untitled_documents_and_long_or_empty_queries(runner: Cl
     (dataset / "qrels").mkdir(parents=True)
     (dataset / "corpus.jsonl").write_text(
         '{"_id": "a", "title": "", "text": "Reset your password from the sign-in page."}\n'
-        '{"_id": "b", "title": "Refunds: \\"quoted\\" ---", "text": "---\\nRefunds take five days."}\n')
-    (dataset / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "password reset " * 200}) + "\n"
-                                           + json.dumps({"_id": "q2", "text": "   "}) + "\n"
-                                           + json.dumps({"_id": "q3", "text": "refunds take days"}) + "\n")
+        '{"_id": "b", "title": "Refunds: \\"quoted\\" ---", "text": "---\\nRefunds take five days."}\n'
+    )
+    (dataset / "queries.jsonl").write_text(
+        json.dumps({"_id": "q1", "text": "password reset " * 200})
+        + "\n"
+        + json.dumps({"_id": "q2", "text": "   "})
+        + "\n"
+        + json.dumps({"_id": "q3", "text": "refunds take days"})
+        + "\n"
+    )
     (dataset / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t1\nq3\tb\t1\n")
     result = runner.invoke(cli, ["eval", str(dataset), "--json", "--workdir", str(tmp_path / "work")])
     assert result.exit_code == 0, result.output

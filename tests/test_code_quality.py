@@ -12,12 +12,15 @@ from tests.conftest import REPOSITORY
 
 
 def run_tool(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *arguments], cwd=REPOSITORY, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", *arguments], cwd=REPOSITORY, capture_output=True, text=True, timeout=300
+    )
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (REPOSITORY / ".venv/bin/ruff").exists(),
-                    reason="ruff is installed with the test extra")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (REPOSITORY / ".venv/bin/ruff").exists(),
+    reason="ruff is installed with the test extra",
+)
 def test_ruff_finds_nothing() -> None:
     result = run_tool("ruff", "check", "kb", "indexer", "web", "kb_cli", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -92,18 +92,29 @@ def violations(root: Path = REPOSITORY) -> list[str]:
                 if target_layer != source_layer and target_layer not in KB_LAYERS[source_layer]:
                     rule = f"kb/{source_layer} may not depend on kb/{target_layer}"
             if rule is not None:
-                found.setdefault((module, line, rule), f"{file.relative_to(root)}:{line}: {module} imports {target} "
-                                                       f"({rule})")
+                found.setdefault(
+                    (module, line, rule), f"{file.relative_to(root)}:{line}: {module} imports {target} ({rule})"
+                )
     return list(found.values())
 
 
 def import_cycles(root: Path = REPOSITORY) -> list[list[str]]:
     """Cycles among the project's modules (package __init__ files aside, which import their children)."""
     modules = project_modules(root)
-    graph = {module: sorted({target for target, _ in imports_of(file, module)
-                             if target in modules and target != module and not target.startswith(module + ".")
-                             and file.name != "__init__.py" and modules[target].name != "__init__.py"})
-             for module, file in modules.items()}
+    graph = {
+        module: sorted(
+            {
+                target
+                for target, _ in imports_of(file, module)
+                if target in modules
+                and target != module
+                and not target.startswith(module + ".")
+                and file.name != "__init__.py"
+                and modules[target].name != "__init__.py"
+            }
+        )
+        for module, file in modules.items()
+    }
     cycles: list[list[str]] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
@@ -113,7 +124,7 @@ def import_cycles(root: Path = REPOSITORY) -> list[list[str]]:
         path.append(module)
         for target in graph[module]:
             if state.get(target) == 1:
-                cycles.append(path[path.index(target):] + [target])
+                cycles.append(path[path.index(target) :] + [target])
             elif target not in state:
                 visit(target)
         path.pop()
@@ -133,15 +144,18 @@ def test_no_module_imports_itself_through_others() -> None:
     assert import_cycles() == []
 
 
-@pytest.mark.parametrize(("file", "line", "rule"), [
-    ("kb/content/chunking.py", "from kb.search.service import Audience", "kb/content may not depend on kb/search"),
-    ("kb/index/lexical.py", "from kb.live import LiveHelpCenter", "kb/index may not depend on kb/facade"),
-    ("kb/store/database.py", "from kb.content.articles import Article", "kb/store may not depend on kb/content"),
-    ("kb/search/service.py", "import flask", "the core never imports a web framework"),
-    ("kb/config.py", "from web import create_app", "kb may import only kb"),
-    ("web/pages.py", "from indexer.build import build_index", "web may import only kb, web"),
-    ("indexer/watch.py", "from web.state import settings", "indexer may import only indexer, kb"),
-])
+@pytest.mark.parametrize(
+    ("file", "line", "rule"),
+    [
+        ("kb/content/chunking.py", "from kb.search.service import Audience", "kb/content may not depend on kb/search"),
+        ("kb/index/lexical.py", "from kb.live import LiveHelpCenter", "kb/index may not depend on kb/facade"),
+        ("kb/store/database.py", "from kb.content.articles import Article", "kb/store may not depend on kb/content"),
+        ("kb/search/service.py", "import flask", "the core never imports a web framework"),
+        ("kb/config.py", "from web import create_app", "kb may import only kb"),
+        ("web/pages.py", "from indexer.build import build_index", "web may import only kb, web"),
+        ("indexer/watch.py", "from web.state import settings", "indexer may import only indexer, kb"),
+    ],
+)
 def test_a_forbidden_import_is_caught(tmp_path: Path, file: str, line: str, rule: str) -> None:
     for package in PACKAGES:
         for source in (REPOSITORY / package).rglob("*.py"):
@@ -150,15 +164,19 @@ def test_a_forbidden_import_is_caught(tmp_path: Path, file: str, line: str, rule
             target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     assert violations(tmp_path) == []
     changed = tmp_path / file
-    changed.write_text(changed.read_text(encoding="utf-8") + f"\n\ndef shortcut() -> None:\n    {line}\n",
-                       encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + f"\n\ndef shortcut() -> None:\n    {line}\n", encoding="utf-8"
+    )
     found = violations(tmp_path)
     assert len(found) == 1 and found[0].startswith(file) and f"({rule})" in found[0], found
 
 
 def test_a_cycle_is_caught(tmp_path: Path) -> None:
-    for name, text in {"kb_cli/__init__.py": "", "kb_cli/main.py": "from kb_cli.watch_command import run\n",
-                       "kb_cli/watch_command.py": "def run() -> None:\n    from kb_cli.main import cli\n"}.items():
+    for name, text in {
+        "kb_cli/__init__.py": "",
+        "kb_cli/main.py": "from kb_cli.watch_command import run\n",
+        "kb_cli/watch_command.py": "def run() -> None:\n    from kb_cli.main import cli\n",
+    }.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     for package in ("kb", "indexer", "web"):

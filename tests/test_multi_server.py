@@ -66,20 +66,26 @@ def test_two_servers_share_agents_and_link_events_in_postgresql(postgres_url: st
     assert first.agent_for_token(token) is None
 
 
-def test_sign_in_limits_hold_across_servers_through_redis(redis_url: str, built_settings: Settings,
-                                                          fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_limits_hold_across_servers_through_redis(
+    redis_url: str, built_settings: Settings, fake_embedder
+) -> None:  # type: ignore[no-untyped-def]
     import dataclasses
 
     settings = dataclasses.replace(built_settings, rate_limit_storage=redis_url)
     prefix = f"kb-test-{uuid.uuid4().hex}"
-    servers = [create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder,
-                           "RATELIMIT_KEY_PREFIX": prefix}).test_client() for _ in range(2)]
+    servers = [
+        create_app(
+            {"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder, "RATELIMIT_KEY_PREFIX": prefix}
+        ).test_client()
+        for _ in range(2)
+    ]
 
     def failed_sign_in(client) -> int:  # type: ignore[no-untyped-def]
         page = client.get("/agent/sign-in").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        return client.post("/agent/sign-in", data={"name": "maria", "password": "guess", "csrf_token": token}
-                           ).status_code
+        return client.post(
+            "/agent/sign-in", data={"name": "maria", "password": "guess", "csrf_token": token}
+        ).status_code
 
     statuses = [failed_sign_in(servers[attempt % 2]) for attempt in range(11)]
     assert statuses == [401] * 10 + [429]

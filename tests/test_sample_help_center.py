@@ -55,8 +55,11 @@ def test_customer_phrasings_find_the_right_article_near_the_top(sample_search: S
 
 @pytest.mark.slow
 def test_customer_phrasings_mostly_find_the_right_article_first(sample_search: SearchService) -> None:
-    misses = [case["query"] for case in PLAIN_QUERIES
-              if sample_search.search(case["query"], k=1).results[0].slug != case["expect"]]
+    misses = [
+        case["query"]
+        for case in PLAIN_QUERIES
+        if sample_search.search(case["query"], k=1).results[0].slug != case["expect"]
+    ]
     assert len(misses) <= len(PLAIN_QUERIES) // 10, misses
 
 
@@ -73,18 +76,19 @@ def test_internal_playbooks_are_found_by_agents_only(sample_search: SearchServic
             assert record.slug in {result.slug for result in agent_top}
 
 
-
 @pytest.mark.slow
 def test_misspelled_queries_find_the_right_article_first(sample_search: SearchService) -> None:
     assert len(TYPO_QUERIES) >= 12
-    misses = [case["query"] for case in TYPO_QUERIES
-              if sample_search.search(case["query"], k=1).results[0].slug != case["expect"]]
+    misses = [
+        case["query"]
+        for case in TYPO_QUERIES
+        if sample_search.search(case["query"], k=1).results[0].slug != case["expect"]
+    ]
     assert len(misses) <= len(TYPO_QUERIES) // 10, misses  # at least 90% first
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", LONG_QUERIES, ids=[case["query"][:40] for case in LONG_QUERIES])
-def test_whole_customer_emails_find_the_right_article_near_the_top(sample_search: SearchService,
-                                                                   case: dict) -> None:
+def test_whole_customer_emails_find_the_right_article_near_the_top(sample_search: SearchService, case: dict) -> None:
     slugs = [result.slug for result in sample_search.search(case["query"], k=3).results]
     assert case["expect"] in slugs, slugs

@@ -17,7 +17,8 @@ def agent_client(sample_settings: Settings, real_embedder, tmp_path_factory):  #
     import dataclasses
 
     settings = dataclasses.replace(
-        sample_settings, database_url=f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}")
+        sample_settings, database_url=f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}"
+    )
     app = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": real_embedder})
     with app.app_context():
         token = app.extensions["kb_storage"].add_agent("tester")[1]

@@ -55,12 +55,20 @@ def workspace() -> str:
     response, error = None, None
     if query.strip():
         try:
-            response = help_center().search(query, settings().default_results,
-                                            Audience.PREVIEW if include_drafts else Audience.AGENT)
+            response = help_center().search(
+                query, settings().default_results, Audience.PREVIEW if include_drafts else Audience.AGENT
+            )
         except QueryError as problem:
             error = str(problem)
-    return render_template("agent_workspace.html", query=query, response=response, error=error,
-                           include_drafts=include_drafts, mode="search", base=public_base())
+    return render_template(
+        "agent_workspace.html",
+        query=query,
+        response=response,
+        error=error,
+        include_drafts=include_drafts,
+        mode="search",
+        base=public_base(),
+    )
 
 
 @blueprint.route("/suggest", methods=["GET", "POST"])
@@ -77,8 +85,15 @@ def suggest() -> str:
                 response = help_center().search_service.suggest(message, min(5, settings().max_results))
             except QueryError as problem:
                 error = str(problem)
-    return render_template("agent_workspace.html", message=message, response=response, error=error,
-                           mode="suggest", base=public_base(), query=response.query if response else "")
+    return render_template(
+        "agent_workspace.html",
+        message=message,
+        response=response,
+        error=error,
+        mode="suggest",
+        base=public_base(),
+        query=response.query if response else "",
+    )
 
 
 @blueprint.get("/articles/<slug>")
@@ -98,4 +113,3 @@ def track() -> tuple[Response, int]:
     agent = signed_in_agent()
     storage().record_link(agent.id if agent else None, *link_event(data))
     return jsonify({"recorded": True}), 201
-

@@ -41,15 +41,22 @@ def article_json(record: ArticleRecord, center: HelpCenter) -> dict[str, Any]:
         "title": record.title,
         "url": article_url(record.slug),
         "summary": record.summary,
-        "category": {"slug": record.category, "name": record.category_name,
-                     "url": category_url(record.category)},
+        "category": {"slug": record.category, "name": record.category_name, "url": category_url(record.category)},
         "tags": record.tags,
         "updated": record.updated,
-        "sections": [{"anchor": heading["anchor"], "title": heading["title"], "level": heading["level"],
-                      "url": article_url(record.slug, heading["anchor"])}
-                     for heading in record.headings if heading["level"] in (2, 3)],
-        "related": [{"slug": item.slug, "title": item.title, "url": article_url(item.slug)}
-                    for item in center.related(record)],
+        "sections": [
+            {
+                "anchor": heading["anchor"],
+                "title": heading["title"],
+                "level": heading["level"],
+                "url": article_url(record.slug, heading["anchor"]),
+            }
+            for heading in record.headings
+            if heading["level"] in (2, 3)
+        ],
+        "related": [
+            {"slug": item.slug, "title": item.title, "url": article_url(item.slug)} for item in center.related(record)
+        ],
         "html": record.html,
     }
 
@@ -75,11 +82,19 @@ def openapi() -> Response:
 @blueprint.get("/categories")
 def categories() -> Response:
     center = help_center()
-    return jsonify({"categories": [
-        {"slug": category.slug, "name": category.name, "articles": category.article_count,
-         "url": category_url(category.slug)}
-        for category in center.categories()
-    ]})
+    return jsonify(
+        {
+            "categories": [
+                {
+                    "slug": category.slug,
+                    "name": category.name,
+                    "articles": category.article_count,
+                    "url": category_url(category.slug),
+                }
+                for category in center.categories()
+            ]
+        }
+    )
 
 
 def json_body() -> dict[str, Any]:

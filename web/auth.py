@@ -62,8 +62,10 @@ def agent_api(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         agent = token_agent()
         if agent is None:
-            raise Unauthorized("send 'Authorization: Bearer TOKEN' with an agent's API token",
-                               www_authenticate=WWWAuthenticate("Bearer"))
+            raise Unauthorized(
+                "send 'Authorization: Bearer TOKEN' with an agent's API token",
+                www_authenticate=WWWAuthenticate("Bearer"),
+            )
         g.agent = agent
         return view(*args, **kwargs)
 
@@ -88,4 +90,3 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.rate_limit_storage)
     csrf.init_app(app)
     limiter.init_app(app)
-

@@ -25,8 +25,13 @@ def response(name: str) -> dict[str, str]:
 
 def strict_object(description: str, properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """An object the API always sends whole: every field listed, no field beyond them."""
-    return {"type": "object", "description": description, "properties": properties,
-            "required": [name for name in properties if name not in optional], "additionalProperties": False}
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
 
 
 def array_of(item: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +52,9 @@ def error_codes(status: int) -> list[str]:
 
 def error_response(status: int, description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     """An error answer: the one Error shape, with the codes this status can carry."""
-    narrowed = {"allOf": [schema("Error"), {"properties": {"error": {"properties": {
-        "code": {"enum": error_codes(status)}}}}}]}
+    narrowed = {
+        "allOf": [schema("Error"), {"properties": {"error": {"properties": {"code": {"enum": error_codes(status)}}}}}]
+    }
     answer: dict[str, Any] = {"description": description, "content": json_content(narrowed)}
     if headers:
         answer["headers"] = headers
@@ -71,55 +77,98 @@ def schemas() -> dict[str, Any]:
     }
     link = {"slug": text, "title": text, "url": text}
     return {
-        "ErrorDetail": strict_object("What went wrong.", {
-            "code": {"type": "string", "description": "Stable machine-readable code, e.g. invalid_query."},
-            "message": {"type": "string", "description": "One human-readable sentence."},
-        }),
+        "ErrorDetail": strict_object(
+            "What went wrong.",
+            {
+                "code": {"type": "string", "description": "Stable machine-readable code, e.g. invalid_query."},
+                "message": {"type": "string", "description": "One human-readable sentence."},
+            },
+        ),
         "Error": strict_object("The one shape of every API error.", {"error": schema("ErrorDetail")}),
         "SearchResult": strict_object("One article and its best section.", search_result),
-        "SearchResponse": strict_object("Public articles for a query, best first.", {
-            "query": {"type": "string", "description": "The query as searched (whitespace collapsed)."},
-            "results": array_of(schema("SearchResult")),
-        }),
-        "SuggestResult": strict_object("One article to send, marked public or internal (agents only).", {
-            **search_result, "visibility": {"type": "string", "enum": list(VISIBILITIES)},
-        }),
-        "SuggestResponse": strict_object("Articles to send for a customer's message, best first.", {
-            "results": array_of(schema("SuggestResult")),
-        }),
-        "CategoryRef": strict_object("The category an article belongs to.", {
-            "slug": text, "name": text, "url": text,
-        }),
-        "Section": strict_object("A level-2 or level-3 heading of an article.", {
-            "anchor": text, "title": text, "level": {"type": "integer", "enum": [2, 3]}, "url": text,
-        }),
+        "SearchResponse": strict_object(
+            "Public articles for a query, best first.",
+            {
+                "query": {"type": "string", "description": "The query as searched (whitespace collapsed)."},
+                "results": array_of(schema("SearchResult")),
+            },
+        ),
+        "SuggestResult": strict_object(
+            "One article to send, marked public or internal (agents only).",
+            {
+                **search_result,
+                "visibility": {"type": "string", "enum": list(VISIBILITIES)},
+            },
+        ),
+        "SuggestResponse": strict_object(
+            "Articles to send for a customer's message, best first.",
+            {
+                "results": array_of(schema("SuggestResult")),
+            },
+        ),
+        "CategoryRef": strict_object(
+            "The category an article belongs to.",
+            {
+                "slug": text,
+                "name": text,
+                "url": text,
+            },
+        ),
+        "Section": strict_object(
+            "A level-2 or level-3 heading of an article.",
+            {
+                "anchor": text,
+                "title": text,
+                "level": {"type": "integer", "enum": [2, 3]},
+                "url": text,
+            },
+        ),
         "ArticleLink": strict_object("A related public article.", link),
-        "Article": strict_object("A public article, rendered.", {
-            "slug": text,
-            "title": text,
-            "url": text,
-            "summary": text,
-            "category": schema("CategoryRef"),
-            "tags": array_of(text),
-            "updated": {"type": ["string", "null"], "format": "date",
-                        "description": "Date of the last update, if the article gives one."},
-            "sections": array_of(schema("Section")),
-            "related": array_of(schema("ArticleLink")),
-            "html": {"type": "string", "description": "The sanitised article body as HTML."},
-        }),
-        "Category": strict_object("A category with its number of public articles.", {
-            "slug": text, "name": text, "articles": {"type": "integer", "minimum": 1}, "url": text,
-        }),
-        "CategoryList": strict_object("Every category that has public articles, by name.", {
-            "categories": array_of(schema("Category")),
-        }),
+        "Article": strict_object(
+            "A public article, rendered.",
+            {
+                "slug": text,
+                "title": text,
+                "url": text,
+                "summary": text,
+                "category": schema("CategoryRef"),
+                "tags": array_of(text),
+                "updated": {
+                    "type": ["string", "null"],
+                    "format": "date",
+                    "description": "Date of the last update, if the article gives one.",
+                },
+                "sections": array_of(schema("Section")),
+                "related": array_of(schema("ArticleLink")),
+                "html": {"type": "string", "description": "The sanitised article body as HTML."},
+            },
+        ),
+        "Category": strict_object(
+            "A category with its number of public articles.",
+            {
+                "slug": text,
+                "name": text,
+                "articles": {"type": "integer", "minimum": 1},
+                "url": text,
+            },
+        ),
+        "CategoryList": strict_object(
+            "Every category that has public articles, by name.",
+            {
+                "categories": array_of(schema("Category")),
+            },
+        ),
         "SuggestRequest": {
             "type": "object",
             "description": "A customer's whole message; other fields are ignored.",
             "properties": {
                 "text": {"type": "string", "minLength": 1, "description": "The message, greetings and all."},
-                "k": {"type": "integer", "minimum": 1, "default": SUGGEST_DEFAULT_RESULTS,
-                      "description": "How many articles to suggest."},
+                "k": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": SUGGEST_DEFAULT_RESULTS,
+                    "description": "How many articles to suggest.",
+                },
             },
             "required": ["text"],
         },
@@ -135,119 +184,179 @@ def schemas() -> dict[str, Any]:
             "required": ["action", "slug"],
         },
         "LinkRecorded": strict_object("The link event was stored.", {"recorded": {"const": True}}),
-        "Health": strict_object("The live index build.", {
-            "status": {"const": "ok"},
-            "build": {"type": "string", "description": "Id of the live index build."},
-            "built_at": {"type": "string", "format": "date-time"},
-            "model": {"type": "string", "description": "Embedding model the index was built with."},
-        }),
-        "HealthUnavailable": strict_object("No usable index: the help center cannot answer.", {
-            "status": {"const": "unavailable"},
-            "error": schema("ErrorDetail"),
-        }),
+        "Health": strict_object(
+            "The live index build.",
+            {
+                "status": {"const": "ok"},
+                "build": {"type": "string", "description": "Id of the live index build."},
+                "built_at": {"type": "string", "format": "date-time"},
+                "model": {"type": "string", "description": "Embedding model the index was built with."},
+            },
+        ),
+        "HealthUnavailable": strict_object(
+            "No usable index: the help center cannot answer.",
+            {
+                "status": {"const": "unavailable"},
+                "error": schema("ErrorDetail"),
+            },
+        ),
     }
 
 
 def responses(settings: Settings) -> dict[str, Any]:
     return {
-        "BadRequest": error_response(400, "The request is unusable: a blank or over-long query, a number "
-                                          "of results out of range, or a body that is not the JSON object "
-                                          "described."),
-        "Unauthorized": error_response(401, "No valid `Authorization: Bearer TOKEN` header.",
-                                       {"WWW-Authenticate": header("`Bearer`.")}),
+        "BadRequest": error_response(
+            400,
+            "The request is unusable: a blank or over-long query, a number "
+            "of results out of range, or a body that is not the JSON object "
+            "described.",
+        ),
+        "Unauthorized": error_response(
+            401, "No valid `Authorization: Bearer TOKEN` header.", {"WWW-Authenticate": header("`Bearer`.")}
+        ),
         "NotFound": error_response(404, "No such article (internal and draft articles are not found either)."),
-        "MethodNotAllowed": error_response(405, "Every path answers 405 to a method it does not document.",
-                                           {"Allow": header("The methods this path accepts.")}),
+        "MethodNotAllowed": error_response(
+            405,
+            "Every path answers 405 to a method it does not document.",
+            {"Allow": header("The methods this path accepts.")},
+        ),
         "RequestTooLarge": error_response(413, f"The request body is over {settings.max_request_bytes} bytes."),
-        "Unavailable": error_response(503, "No usable index is published (or the embedding model cannot be "
-                                           "loaded): the help center cannot answer."),
+        "Unavailable": error_response(
+            503,
+            "No usable index is published (or the embedding model cannot be loaded): the help center cannot answer.",
+        ),
     }
 
 
 def paths(settings: Settings) -> dict[str, Any]:
     results_count = {"type": "integer", "minimum": 1, "maximum": settings.max_results}
     return {
-        "/api/search": {"get": {
-            "operationId": "search",
-            "summary": "Search the public articles.",
-            "tags": ["public"],
-            "parameters": [
-                {"name": "q", "in": "query", "required": True,
-                 "description": "Question or words; whitespace is collapsed before the length limit applies.",
-                 "schema": {"type": "string", "minLength": 1, "maxLength": settings.max_query_length}},
-                {"name": "k", "in": "query", "required": False, "description": "How many results at most.",
-                 "schema": {**results_count, "default": settings.default_results}},
-            ],
-            "responses": {
-                "200": {"description": "The best articles, each with its best section.",
-                        "content": json_content(schema("SearchResponse"))},
-                "400": response("BadRequest"),
-                "503": response("Unavailable"),
-            },
-        }},
-        "/api/articles/{slug}": {"get": {
-            "operationId": "getArticle",
-            "summary": "One public article.",
-            "tags": ["public"],
-            "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {
-                "200": {"description": "The article.", "content": json_content(schema("Article"))},
-                "301": {"description": "The slug is an old name of an article: Location gives its current URL.",
-                        "headers": {"Location": {"description": "The article's current API path.",
-                                                 "schema": {"type": "string", "format": "uri-reference"}}}},
-                "404": response("NotFound"),
-                "503": response("Unavailable"),
-            },
-        }},
-        "/api/categories": {"get": {
-            "operationId": "listCategories",
-            "summary": "The categories that have public articles.",
-            "tags": ["public"],
-            "responses": {
-                "200": {"description": "The categories.", "content": json_content(schema("CategoryList"))},
-                "503": response("Unavailable"),
-            },
-        }},
-        "/api/suggest": {"post": {
-            "operationId": "suggest",
-            "summary": "Articles to send in answer to a customer's message (agents; internal articles too).",
-            "tags": ["agents"],
-            "security": AGENT_SECURITY,
-            "requestBody": {"required": True, "content": json_content({"allOf": [schema("SuggestRequest"), {
-                "properties": {"text": {"maxLength": settings.max_message_length}, "k": results_count},
-            }]})},
-            "responses": {
-                "200": {"description": "The suggested articles.", "content": json_content(schema("SuggestResponse"))},
-                "400": response("BadRequest"),
-                "401": response("Unauthorized"),
-                "413": response("RequestTooLarge"),
-                "503": response("Unavailable"),
-            },
-        }},
-        "/api/links": {"post": {
-            "operationId": "recordLink",
-            "summary": "Record that an agent sent a link, for the most-linked report (agents).",
-            "tags": ["agents"],
-            "security": AGENT_SECURITY,
-            "requestBody": {"required": True, "content": json_content(schema("LinkRequest"))},
-            "responses": {
-                "201": {"description": "Recorded.", "content": json_content(schema("LinkRecorded"))},
-                "400": response("BadRequest"),
-                "401": response("Unauthorized"),
-                "404": response("NotFound"),
-                "413": response("RequestTooLarge"),
-                "503": response("Unavailable"),
-            },
-        }},
-        "/healthz": {"get": {
-            "operationId": "health",
-            "summary": "Whether the help center can answer, and which index build is live.",
-            "tags": ["health"],
-            "responses": {
-                "200": {"description": "Serving.", "content": json_content(schema("Health"))},
-                "503": {"description": "No usable index.", "content": json_content(schema("HealthUnavailable"))},
-            },
-        }},
+        "/api/search": {
+            "get": {
+                "operationId": "search",
+                "summary": "Search the public articles.",
+                "tags": ["public"],
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "required": True,
+                        "description": "Question or words; whitespace is collapsed before the length limit applies.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": settings.max_query_length},
+                    },
+                    {
+                        "name": "k",
+                        "in": "query",
+                        "required": False,
+                        "description": "How many results at most.",
+                        "schema": {**results_count, "default": settings.default_results},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The best articles, each with its best section.",
+                        "content": json_content(schema("SearchResponse")),
+                    },
+                    "400": response("BadRequest"),
+                    "503": response("Unavailable"),
+                },
+            }
+        },
+        "/api/articles/{slug}": {
+            "get": {
+                "operationId": "getArticle",
+                "summary": "One public article.",
+                "tags": ["public"],
+                "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The article.", "content": json_content(schema("Article"))},
+                    "301": {
+                        "description": "The slug is an old name of an article: Location gives its current URL.",
+                        "headers": {
+                            "Location": {
+                                "description": "The article's current API path.",
+                                "schema": {"type": "string", "format": "uri-reference"},
+                            }
+                        },
+                    },
+                    "404": response("NotFound"),
+                    "503": response("Unavailable"),
+                },
+            }
+        },
+        "/api/categories": {
+            "get": {
+                "operationId": "listCategories",
+                "summary": "The categories that have public articles.",
+                "tags": ["public"],
+                "responses": {
+                    "200": {"description": "The categories.", "content": json_content(schema("CategoryList"))},
+                    "503": response("Unavailable"),
+                },
+            }
+        },
+        "/api/suggest": {
+            "post": {
+                "operationId": "suggest",
+                "summary": "Articles to send in answer to a customer's message (agents; internal articles too).",
+                "tags": ["agents"],
+                "security": AGENT_SECURITY,
+                "requestBody": {
+                    "required": True,
+                    "content": json_content(
+                        {
+                            "allOf": [
+                                schema("SuggestRequest"),
+                                {
+                                    "properties": {
+                                        "text": {"maxLength": settings.max_message_length},
+                                        "k": results_count,
+                                    },
+                                },
+                            ]
+                        }
+                    ),
+                },
+                "responses": {
+                    "200": {
+                        "description": "The suggested articles.",
+                        "content": json_content(schema("SuggestResponse")),
+                    },
+                    "400": response("BadRequest"),
+                    "401": response("Unauthorized"),
+                    "413": response("RequestTooLarge"),
+                    "503": response("Unavailable"),
+                },
+            }
+        },
+        "/api/links": {
+            "post": {
+                "operationId": "recordLink",
+                "summary": "Record that an agent sent a link, for the most-linked report (agents).",
+                "tags": ["agents"],
+                "security": AGENT_SECURITY,
+                "requestBody": {"required": True, "content": json_content(schema("LinkRequest"))},
+                "responses": {
+                    "201": {"description": "Recorded.", "content": json_content(schema("LinkRecorded"))},
+                    "400": response("BadRequest"),
+                    "401": response("Unauthorized"),
+                    "404": response("NotFound"),
+                    "413": response("RequestTooLarge"),
+                    "503": response("Unavailable"),
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "summary": "Whether the help center can answer, and which index build is live.",
+                "tags": ["health"],
+                "responses": {
+                    "200": {"description": "Serving.", "content": json_content(schema("Health"))},
+                    "503": {"description": "No usable index.", "content": json_content(schema("HealthUnavailable"))},
+                },
+            }
+        },
     }
 
 
@@ -259,8 +368,8 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
             "title": settings.site_name,
             "version": kb.__version__,
             "description": "Search and read the public help center; agents suggest articles and record links "
-                           'with a Bearer token. Every error is `{"error": {"code", "message"}}` '
-                           "(see the Error schema); every path answers 405 MethodNotAllowed to other methods.",
+            'with a Bearer token. Every error is `{"error": {"code", "message"}}` '
+            "(see the Error schema); every path answers 405 MethodNotAllowed to other methods.",
         },
         "servers": [{"url": "/"}],
         "tags": [
@@ -272,9 +381,12 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         "components": {
             "schemas": schemas(),
             "responses": responses(settings),
-            "securitySchemes": {"bearerAuth": {
-                "type": "http", "scheme": "bearer",
-                "description": "An agent's API token (`kb_...`), shown once when the agent is created.",
-            }},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An agent's API token (`kb_...`), shown once when the agent is created.",
+                }
+            },
         },
     }

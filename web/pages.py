@@ -21,8 +21,7 @@ def site_globals() -> dict[str, object]:
 @blueprint.get("/")
 def home() -> str:
     center = help_center()
-    return render_template("home.html", categories=center.categories(),
-                           recent=center.recently_updated(RECENT_ARTICLES))
+    return render_template("home.html", categories=center.categories(), recent=center.recently_updated(RECENT_ARTICLES))
 
 
 @blueprint.get("/search")
@@ -48,8 +47,7 @@ def article(slug: str) -> str | Response:
         abort(404, description="We couldn't find that article. It may have been moved or removed.")
     category = center.category(record.category)
     toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
-    return render_template("article.html", article=record, category=category, toc=toc,
-                           related=center.related(record))
+    return render_template("article.html", article=record, category=category, toc=toc, related=center.related(record))
 
 
 @blueprint.get("/categories/<slug>")
@@ -67,8 +65,9 @@ def health() -> tuple[Response, int]:
         manifest = help_center().index.manifest
     except KbError as error:
         return jsonify({"status": "unavailable", "error": {"code": error.code, "message": str(error)}}), 503
-    return jsonify({"status": "ok", "build": manifest.build_id, "built_at": manifest.built_at,
-                    "model": manifest.model_name}), 200
+    return jsonify(
+        {"status": "ok", "build": manifest.build_id, "built_at": manifest.built_at, "model": manifest.model_name}
+    ), 200
 
 
 @blueprint.get("/sitemap.xml")
@@ -81,6 +80,7 @@ def sitemap() -> Response:
     urls += [(f"{base}{article_url(record.slug)}", record.updated) for record in center.articles()]
     entries = "".join(
         f"<url><loc>{escape(location)}</loc>{f'<lastmod>{updated}</lastmod>' if updated else ''}</url>"
-        for location, updated in urls)
+        for location, updated in urls
+    )
     body = f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>\n'
     return Response(body, mimetype="application/xml")

@@ -18,9 +18,15 @@ def render_any_article(slug: str) -> str:
         abort(404, description="We couldn't find that article.")
     problems = [problem for problem in center.index.problems if problem.path == record.path]
     toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
-    return render_template("article.html", article=record, category=center.category(record.category),
-                           toc=toc, related=center.related(record, Audience.PREVIEW), preview=True,
-                           problems=problems)
+    return render_template(
+        "article.html",
+        article=record,
+        category=center.category(record.category),
+        toc=toc,
+        related=center.related(record, Audience.PREVIEW),
+        preview=True,
+        problems=problems,
+    )
 
 
 @blueprint.get("/<slug>")

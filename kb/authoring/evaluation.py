@@ -50,8 +50,11 @@ def load_dataset(folder: Path) -> Dataset:
         if "_id" not in entry:
             raise DatasetError(f"{folder / 'corpus.jsonl'}:{number}: entry has no '_id'")
         corpus[str(entry["_id"])] = (str(entry.get("title") or ""), str(entry.get("text") or ""))
-    all_queries = {str(entry["_id"]): str(entry.get("text", "")) for _, entry in
-                   read_jsonl(folder / "queries.jsonl") if "_id" in entry}
+    all_queries = {
+        str(entry["_id"]): str(entry.get("text", ""))
+        for _, entry in read_jsonl(folder / "queries.jsonl")
+        if "_id" in entry
+    }
     qrels: dict[str, dict[str, int]] = {}
     qrels_path = folder / "qrels" / "test.tsv"
     try:
@@ -134,8 +137,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 def score_rankings(rankings: dict[str, list[str]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
     """Mean nDCG@10, MRR@10, Recall@1/5/10/100 and P@1 over the queries of `rankings`."""
     count = len(rankings)
-    totals = {"ndcg@10": 0.0, "mrr@10": 0.0, **{f"recall@{cutoff}": 0.0 for cutoff in CUTOFFS_RECALL},
-              "p@1": 0.0}
+    totals = {"ndcg@10": 0.0, "mrr@10": 0.0, **{f"recall@{cutoff}": 0.0 for cutoff in CUTOFFS_RECALL}, "p@1": 0.0}
     for query_id, ranking in rankings.items():
         relevant = qrels.get(query_id, {})
         totals["ndcg@10"] += ndcg_at(ranking, relevant)

@@ -39,7 +39,7 @@ class GoldenQuery:
         """The query as messages quote it: long customer emails are cut short."""
         if len(self.query) <= SHOWN_QUERY_LENGTH:
             return self.query
-        cut = self.query[:SHOWN_QUERY_LENGTH - 3]
+        cut = self.query[: SHOWN_QUERY_LENGTH - 3]
         return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "..."
 
 
@@ -97,8 +97,11 @@ def load_golden_queries(file: Path, path: str | None = None) -> tuple[list[Golde
     if root is None:
         return [], [Problem(path, 1, "error", "no queries: the file must be a list of 'query'/'expect' entries")]
     if not isinstance(root, yaml.SequenceNode) or not isinstance(data, list):
-        return [], [Problem(path, root.start_mark.line + 1, "error",
-                            "the file must be a list of entries with 'query' and 'expect'")]
+        return [], [
+            Problem(
+                path, root.start_mark.line + 1, "error", "the file must be a list of entries with 'query' and 'expect'"
+            )
+        ]
     queries: list[GoldenQuery] = []
     problems: list[Problem] = []
     for node, values in zip(root.value, data, strict=True):
@@ -121,8 +124,10 @@ def judge_query(golden: GoldenQuery, service: SearchService, path: str) -> Probl
         return fail(f"expects '{golden.expect}', but no indexed article has that slug")
     record = index.articles[slug]
     if not record.is_public:
-        return fail(f"expects '{golden.expect}', which customers never see ({record.visibility}"
-                    f"{', draft' if record.draft else ''})")
+        return fail(
+            f"expects '{golden.expect}', which customers never see ({record.visibility}"
+            f"{', draft' if record.draft else ''})"
+        )
     if golden.section and golden.section not in {heading["anchor"] for heading in record.headings}:
         return fail(f"expects section '{golden.section}', which {slug} does not have")
     depth = max(golden.rank, SEARCH_DEPTH)

@@ -51,8 +51,9 @@ def anchor_lines(article: Article, anchor: str) -> list[int]:
     """File lines of the body that hold `#anchor` (as written, or percent-encoded) as a whole fragment."""
     spellings = {re.escape(anchor), re.escape(quote(anchor))}
     pattern = re.compile(rf"#(?:{'|'.join(spellings)})(?![\w-])")
-    return [article.body_start_line + offset for offset, line in enumerate(article.body.split("\n"))
-            if pattern.search(line)]
+    return [
+        article.body_start_line + offset for offset, line in enumerate(article.body.split("\n")) if pattern.search(line)
+    ]
 
 
 def missing_sections(compiled: CompiledHelpCenter) -> list[Problem]:
@@ -67,7 +68,7 @@ def missing_sections(compiled: CompiledHelpCenter) -> list[Problem]:
             if href.startswith("#"):
                 slug, label = article.slug, ""
             elif href.startswith(ARTICLE_PATH_PREFIX) and not parts.scheme and not parts.netloc:
-                slug = unquote(parts.path[len(ARTICLE_PATH_PREFIX):])
+                slug = unquote(parts.path[len(ARTICLE_PATH_PREFIX) :])
                 label = slug
             else:
                 continue
@@ -78,8 +79,14 @@ def missing_sections(compiled: CompiledHelpCenter) -> list[Problem]:
             occurrence = seen.get(anchor, 0)
             seen[anchor] = occurrence + 1
             lines = anchor_lines(article, anchor) or [article.body_start_line]
-            problems.append(Problem(article.path, lines[min(occurrence, len(lines) - 1)], "error",
-                                    f"link to missing section '{label}#{anchor}'"))
+            problems.append(
+                Problem(
+                    article.path,
+                    lines[min(occurrence, len(lines) - 1)],
+                    "error",
+                    f"link to missing section '{label}#{anchor}'",
+                )
+            )
     return problems
 
 
@@ -94,15 +101,23 @@ def empty_articles(compiled: CompiledHelpCenter) -> list[Problem]:
         article = item.article
         text = body_text(item)
         if not text or text.lower() == " ".join(article.title.split()).lower():
-            problems.append(Problem(article.path, article.line_of("title"), "error",
-                                    "article has no text below its title"))
+            problems.append(
+                Problem(article.path, article.line_of("title"), "error", "article has no text below its title")
+            )
     return problems
 
 
 def missing_summaries(compiled: CompiledHelpCenter) -> list[Problem]:
-    return [Problem(item.article.path, item.article.line_of("title"), "warning",
-                    "no summary: search results and lists show the first sentence instead")
-            for item in compiled.articles if not item.article.summary]
+    return [
+        Problem(
+            item.article.path,
+            item.article.line_of("title"),
+            "warning",
+            "no summary: search results and lists show the first sentence instead",
+        )
+        for item in compiled.articles
+        if not item.article.summary
+    ]
 
 
 def renamed_without_alias(compiled: CompiledHelpCenter, root: Path) -> list[Problem]:
@@ -112,8 +127,9 @@ def renamed_without_alias(compiled: CompiledHelpCenter, root: Path) -> list[Prob
     lead somewhere, and the writer chose that. Nothing is reported outside a git repository.
     """
     history = historical_slugs(root, [item.article.path for item in compiled.articles])
-    owners = {name: item.article.path for item in compiled.articles
-              for name in (item.article.slug, *item.article.aliases)}
+    owners = {
+        name: item.article.path for item in compiled.articles for name in (item.article.slug, *item.article.aliases)
+    }
     problems = []
     for item in compiled.articles:
         article = item.article
@@ -121,17 +137,26 @@ def renamed_without_alias(compiled: CompiledHelpCenter, root: Path) -> list[Prob
             if old in owners:
                 continue  # the current slug, one of the aliases, or another article's name
             key = "slug" if "slug" in article.key_lines else "title"
-            problems.append(Problem(
-                article.path, article.line_of(key), "warning",
-                f"slug changed from '{old}' to '{article.slug}' in git history: "
-                f"add '{old}' to aliases so old links keep working"))
+            problems.append(
+                Problem(
+                    article.path,
+                    article.line_of(key),
+                    "warning",
+                    f"slug changed from '{old}' to '{article.slug}' in git history: "
+                    f"add '{old}' to aliases so old links keep working",
+                )
+            )
     return problems
 
 
 def writing_problems(compiled: CompiledHelpCenter, root: Path) -> list[Problem]:
     """Every rule that needs no embedding model, for the articles compiled from `root`."""
-    return (missing_sections(compiled) + empty_articles(compiled) + missing_summaries(compiled)
-            + renamed_without_alias(compiled, root))
+    return (
+        missing_sections(compiled)
+        + empty_articles(compiled)
+        + missing_summaries(compiled)
+        + renamed_without_alias(compiled, root)
+    )
 
 
 def published_vectors(index_dir: Path, embedder: Embedder, text_hashes: Iterable[str]) -> dict[str, np.ndarray]:
@@ -151,8 +176,9 @@ def published_vectors(index_dir: Path, embedder: Embedder, text_hashes: Iterable
     return dict(zip(ids, vectors, strict=True))
 
 
-def article_vectors(articles: list[CompiledArticle], chunk_vectors: Mapping[str, np.ndarray], dimension: int
-                    ) -> np.ndarray:
+def article_vectors(
+    articles: list[CompiledArticle], chunk_vectors: Mapping[str, np.ndarray], dimension: int
+) -> np.ndarray:
     """One unit vector per article: the normalised mean of its section chunks' vectors (by text hash)."""
     rows = np.zeros((len(articles), dimension), dtype=np.float32)
     for row, item in enumerate(articles):
@@ -169,8 +195,9 @@ def section_chunks(compiled: CompiledHelpCenter) -> list[Chunk]:
     return [chunk for item in compiled.articles for chunk in item.chunks if chunk.kind == SECTION]
 
 
-def near_duplicates(compiled: CompiledHelpCenter, chunk_vectors: Mapping[str, np.ndarray],
-                    threshold: float = DEFAULT_SIMILARITY) -> list[Problem]:
+def near_duplicates(
+    compiled: CompiledHelpCenter, chunk_vectors: Mapping[str, np.ndarray], threshold: float = DEFAULT_SIMILARITY
+) -> list[Problem]:
     """A warning on the later path of each pair of articles whose vectors' cosine reaches `threshold`.
 
     `chunk_vectors` maps the text hash of every section chunk (see `section_chunks`) to its vector.
@@ -185,6 +212,9 @@ def near_duplicates(compiled: CompiledHelpCenter, chunk_vectors: Mapping[str, np
     problems = []
     for earlier, later in sorted(pairs.tolist(), key=lambda pair: (pair[1], pair[0])):
         score = min(float(similarity[earlier, later]), 1.0)
-        problems.append(Problem(articles[later].article.path, 1, "warning",
-                                f"looks like {articles[earlier].article.path} ({score:.2f})"))
+        problems.append(
+            Problem(
+                articles[later].article.path, 1, "warning", f"looks like {articles[earlier].article.path} ({score:.2f})"
+            )
+        )
     return problems

@@ -61,8 +61,7 @@ def article_text(title: str, today: datetime.date) -> str:
     return FRONT_MATTER.format(title=title_line, today=today.isoformat()) + SKELETON
 
 
-def create_article(root: Path, title: str, category: str | None = None,
-                   today: datetime.date | None = None) -> Path:
+def create_article(root: Path, title: str, category: str | None = None, today: datetime.date | None = None) -> Path:
     """Write a new article for `title` under `root` (in the folder of `category`) and return its path.
 
     Raises:
@@ -71,7 +70,7 @@ def create_article(root: Path, title: str, category: str | None = None,
     """
     title = " ".join(title.split())
     if not title:
-        raise NewArticleError("the title is empty: kb new \"How to reset your password\"")
+        raise NewArticleError('the title is empty: kb new "How to reset your password"')
     title_slug = slugify(title)
     if not title_slug:
         raise NewArticleError(f"the title {title!r} gives no slug: use some letters or digits")

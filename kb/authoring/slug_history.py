@@ -19,8 +19,9 @@ Version = tuple[str, str]  # (commit, path relative to the articles folder at th
 def run_git(folder: Path, *arguments: str, stdin: bytes | None = None) -> bytes | None:
     """Output of a git command run in `folder`, or None when git is missing or the command fails."""
     try:
-        result = subprocess.run(["git", *arguments], cwd=folder, input=stdin, capture_output=True,
-                                timeout=GIT_TIMEOUT_SECONDS, check=False)
+        result = subprocess.run(
+            ["git", *arguments], cwd=folder, input=stdin, capture_output=True, timeout=GIT_TIMEOUT_SECONDS, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout if result.returncode == 0 else None
@@ -35,7 +36,7 @@ def name_status_entries(fields: list[str]) -> Iterator[tuple[str, list[str]]]:
         if not status:
             continue
         count = 2 if status[0] in "RC" else 1
-        paths = fields[position:position + count]
+        paths = fields[position : position + count]
         position += count
         if len(paths) == count:
             yield status[0], paths
@@ -104,7 +105,7 @@ def read_blobs(folder: Path, versions: list[Version]) -> dict[Version, bytes]:
         if len(header) != 3 or header[1] != b"blob":
             continue  # "missing" or not a file
         size = int(header[2])
-        blobs[version] = output[position:position + size]
+        blobs[version] = output[position : position + size]
         position += size + 1
     return blobs
 

@@ -18,10 +18,22 @@ INTERNAL = "internal"
 VISIBILITIES = (PUBLIC, INTERNAL)
 DEFAULT_CATEGORY = "general"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-KNOWN_KEYS = frozenset({
-    "title", "slug", "category", "tags", "summary", "aliases", "questions",
-    "visibility", "draft", "locale", "updated", "related",
-})
+KNOWN_KEYS = frozenset(
+    {
+        "title",
+        "slug",
+        "category",
+        "tags",
+        "summary",
+        "aliases",
+        "questions",
+        "visibility",
+        "draft",
+        "locale",
+        "updated",
+        "related",
+    }
+)
 
 
 @dataclass
@@ -57,8 +69,9 @@ class Article:
         return self.key_lines.get(key, 1)
 
 
-def read_article(text: str, path: str, category_names: dict[str, str] | None = None
-                 ) -> tuple[Article | None, list[Problem]]:
+def read_article(
+    text: str, path: str, category_names: dict[str, str] | None = None
+) -> tuple[Article | None, list[Problem]]:
     """Parse and validate one article; returns None with the problems when it cannot be used.
 
     `category_names` maps a top-level folder to the display name its `_category.yml` gives.
@@ -70,8 +83,11 @@ def read_article(text: str, path: str, category_names: dict[str, str] | None = N
     fields = FieldReader(metadata, key_lines, path)
     for key in metadata:
         if key not in KNOWN_KEYS:
-            fields.fail(str(key), f"unknown key '{key}' is ignored (known keys: {', '.join(sorted(KNOWN_KEYS))})",
-                        severity="warning")
+            fields.fail(
+                str(key),
+                f"unknown key '{key}' is ignored (known keys: {', '.join(sorted(KNOWN_KEYS))})",
+                severity="warning",
+            )
 
     title = fields.string("title")
     if "title" not in metadata:
@@ -89,8 +105,9 @@ def read_article(text: str, path: str, category_names: dict[str, str] | None = N
 
     folder_parts = Path(path).parts[:-1]
     folder_name = (category_names or {}).get(folder_parts[0]) if folder_parts else None
-    category_name = (fields.string("category") or folder_name
-                     or (humanize(folder_parts[0]) if folder_parts else "General"))
+    category_name = (
+        fields.string("category") or folder_name or (humanize(folder_parts[0]) if folder_parts else "General")
+    )
     category_source = fields.string("category") or (folder_parts[0] if folder_parts else "")
     category = slugify(category_source) or DEFAULT_CATEGORY
 

@@ -49,7 +49,7 @@ def split_words(text: str, size: int, overlap: int) -> list[str]:
     pieces = []
     step = size - overlap
     for start in range(0, len(words), step):
-        pieces.append(" ".join(words[start:start + size]))
+        pieces.append(" ".join(words[start : start + size]))
         if start + size >= len(words):
             break
     return pieces
@@ -80,8 +80,9 @@ def chunk_article(
         chunks.append(Chunk(slug, "", "", (title,), title))
     if tags:
         first = chunks[0]
-        chunks[0] = Chunk(first.slug, first.anchor, first.section, first.heading_path, first.text, first.kind,
-                          keywords=" ".join(tags))
+        chunks[0] = Chunk(
+            first.slug, first.anchor, first.section, first.heading_path, first.text, first.kind, keywords=" ".join(tags)
+        )
     for question in questions:
         chunks.append(Chunk(slug, "", "", (title,), question, kind=QUESTION))
     return chunks

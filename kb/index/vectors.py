@@ -31,8 +31,9 @@ class VectorIndex(Protocol):
 
     def remove(self, ids: np.ndarray) -> None: ...
 
-    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(
+        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def score_all(self, query: np.ndarray) -> np.ndarray: ...
 
@@ -65,8 +66,7 @@ class FaissVectorIndex:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self._matrix = None
-            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
-                                    np.asarray(ids, dtype=np.int64))
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: np.ndarray) -> None:
         import faiss
@@ -74,8 +74,9 @@ class FaissVectorIndex:
         self._matrix = None
         self.index.remove_ids(faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64)))
 
-    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Top-`k` (scores, ids) per query row; ids of -1 pad missing results."""
         import faiss
 
@@ -83,8 +84,10 @@ class FaissVectorIndex:
         if allowed_ids is None:
             return self.index.search(queries, k)
         if len(allowed_ids) == 0:
-            return (np.full((len(queries), k), -np.inf, dtype=np.float32),
-                    np.full((len(queries), k), -1, dtype=np.int64))
+            return (
+                np.full((len(queries), k), -np.inf, dtype=np.float32),
+                np.full((len(queries), k), -1, dtype=np.int64),
+            )
         selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
         parameters = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         return self.index.search(queries, k, params=parameters)

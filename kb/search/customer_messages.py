@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 
-REPLY_HEADER = re.compile(r"^\s*(on .{3,200}wrote:|-{2,}\s*original message\s*-{2,}|from:\s.+@.+)\s*$",
-                          re.IGNORECASE)
+REPLY_HEADER = re.compile(r"^\s*(on .{3,200}wrote:|-{2,}\s*original message\s*-{2,}|from:\s.+@.+)\s*$", re.IGNORECASE)
 SIGNATURE_START = re.compile(r"^\s*(--\s*|sent from my \w+.*|get outlook for \w+.*)$", re.IGNORECASE)
-SIGN_OFF = re.compile(r"^\s*(thanks|thank you|many thanks|thanks in advance|cheers|best|best regards|kind regards|"
-                      r"regards|warm regards|sincerely|all the best)\b[\s,.!]*$", re.IGNORECASE)
-GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings)\b([ \t]+[\w'-]+){0,3}"
-                      r"[ \t]*[,!:.]\s*", re.IGNORECASE)
+SIGN_OFF = re.compile(
+    r"^\s*(thanks|thank you|many thanks|thanks in advance|cheers|best|best regards|kind regards|"
+    r"regards|warm regards|sincerely|all the best)\b[\s,.!]*$",
+    re.IGNORECASE,
+)
+GREETING = re.compile(
+    r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings)\b([ \t]+[\w'-]+){0,3}"
+    r"[ \t]*[,!:.]\s*",
+    re.IGNORECASE,
+)
 
 
 def clean_message(text: str) -> str:

@@ -135,8 +135,14 @@ class RankedArticle:
 class SearchService:
     """Answers queries against one published index."""
 
-    def __init__(self, index: PublishedIndex, embedder: Embedder, settings: Settings | None = None,
-                 query_vectors: QueryVectorCache | None = None, reranker: Reranker | None = None) -> None:
+    def __init__(
+        self,
+        index: PublishedIndex,
+        embedder: Embedder,
+        settings: Settings | None = None,
+        query_vectors: QueryVectorCache | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.index = index
         self.settings = settings or Settings()
         self.query_vectors = query_vectors or QueryVectorCache(embedder)
@@ -158,8 +164,9 @@ class SearchService:
         self.synonyms = Synonyms.load(self.settings.synonyms)
         self.sentence_cache: dict[tuple[int, str], Sentences] = {}
 
-    def search(self, query: str, k: int = 10, audience: Audience = Audience.PUBLIC,
-               mode: str | None = None) -> SearchResponse:
+    def search(
+        self, query: str, k: int = 10, audience: Audience = Audience.PUBLIC, mode: str | None = None
+    ) -> SearchResponse:
         """The best `k` articles for `query` that `audience` may see, each with its best section.
 
         Raises:
@@ -236,8 +243,11 @@ class SearchService:
         for position in positions:
             chunk_ids = self.article_chunks[position]
             best = chunk_ids[int(np.argmax(chunk_scores[chunk_ids]))]
-            ranked.append(RankedArticle(self.index.articles[self.slugs[position]], float(article_scores[position]),
-                                        self.index.chunks[best]))
+            ranked.append(
+                RankedArticle(
+                    self.index.articles[self.slugs[position]], float(article_scores[position]), self.index.chunks[best]
+                )
+            )
         return ranked
 
     def per_article(self, chunk_scores: np.ndarray) -> np.ndarray:
@@ -252,8 +262,10 @@ class SearchService:
         head = ranked[:depth]
         passages = [f"{item.article.title}. {item.chunk.text}" for item in head]
         scores = self.reranker.score(text, passages)
-        reordered = [RankedArticle(item.article, float(score), item.chunk)
-                     for item, score in sorted(zip(head, scores, strict=True), key=lambda pair: -pair[1])]
+        reordered = [
+            RankedArticle(item.article, float(score), item.chunk)
+            for item, score in sorted(zip(head, scores, strict=True), key=lambda pair: -pair[1])
+        ]
         return reordered + ranked[depth:]
 
     def sentences(self, chunk: ChunkRecord) -> Sentences:

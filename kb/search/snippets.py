@@ -43,7 +43,7 @@ def best_passage(parts: Sentences, query_stems: set[str], limit: int = SNIPPET_C
         if len(found) > best_score:
             best_start, best_score = start, len(found)
     passage = parts[best_start][0]
-    for part, _ in parts[best_start + 1:]:
+    for part, _ in parts[best_start + 1 :]:
         if len(passage) + 1 + len(part) > limit:
             break
         passage = f"{passage} {part}"
@@ -67,7 +67,7 @@ def highlight(text: str, query_stems: set[str]) -> Markup:
     position = 0
     for match, word, stem in zip(matches, lowered, stems, strict=True):
         if stem in query_stems and word not in STOPWORDS:
-            pieces.append(str(escape(text[position:match.start()])))
+            pieces.append(str(escape(text[position : match.start()])))
             pieces.append(f"<mark>{escape(match.group(0))}</mark>")
             position = match.end()
     pieces.append(str(escape(text[position:])))

@@ -26,8 +26,9 @@ class SpellingCorrector:
     """
 
     def __init__(self, vocabulary: dict[str, int], dictionary_words: Iterable[str] = ()) -> None:
-        self.vocabulary = {word: count for word, count in vocabulary.items()
-                           if len(word) >= MIN_WORD_LENGTH - 1 and not word.isdigit()}
+        self.vocabulary = {
+            word: count for word, count in vocabulary.items() if len(word) >= MIN_WORD_LENGTH - 1 and not word.isdigit()
+        }
         self.choices = list(self.vocabulary)
         self.known = set(vocabulary) | set(dictionary_words)
         self.cache: dict[str, str | None] = {}

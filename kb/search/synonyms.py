@@ -39,7 +39,8 @@ class Synonyms:
             line = f":{mark.line + 1}" if mark is not None else ""
             raise ConfigError(f"KB_SYNONYMS {file}{line}: invalid YAML") from None
         if not isinstance(data, list) or not all(
-                isinstance(group, list) and all(isinstance(word, str) for word in group) for group in data):
+            isinstance(group, list) and all(isinstance(word, str) for word in group) for group in data
+        ):
             raise ConfigError(f"KB_SYNONYMS {file}: expected a list of groups, each a list of words")
         return cls(data)
 

@@ -95,8 +95,11 @@ class Storage:
         if not AGENT_NAME.match(name):
             raise StorageError(f"agent name {name!r} must be 1-64 letters, digits, '.', '_', '@' or '-'")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        row = AgentRow(name=name, token_hash=hash_token(token),
-                       password_hash=generate_password_hash(password) if password else None)
+        row = AgentRow(
+            name=name,
+            token_hash=hash_token(token),
+            password_hash=generate_password_hash(password) if password else None,
+        )
         with self.sessions.begin() as session:
             session.add(row)
             try:
@@ -148,15 +151,21 @@ class Storage:
         if action not in LINK_ACTIONS:
             raise StorageError(f"action must be one of {', '.join(LINK_ACTIONS)}, got {action!r}")
         with self.sessions.begin() as session:
-            session.add(LinkEventRow(agent_id=agent_id, action=action, slug=slug[:200], section=section[:200],
-                                     query=query[:2000]))
+            session.add(
+                LinkEventRow(
+                    agent_id=agent_id, action=action, slug=slug[:200], section=section[:200], query=query[:2000]
+                )
+            )
 
     def most_linked(self, limit: int = 10) -> list[tuple[str, int]]:
         """(slug, number of link events) for the most linked articles."""
         with self.sessions() as session:
-            rows = session.execute(select(LinkEventRow.slug, func.count().label("uses"))
-                                   .group_by(LinkEventRow.slug).order_by(func.count().desc(), LinkEventRow.slug)
-                                   .limit(limit))
+            rows = session.execute(
+                select(LinkEventRow.slug, func.count().label("uses"))
+                .group_by(LinkEventRow.slug)
+                .order_by(func.count().desc(), LinkEventRow.slug)
+                .limit(limit)
+            )
             return [(slug, int(uses)) for slug, uses in rows]
 
     def link_events(self) -> list[LinkEventRow]:
@@ -171,4 +180,3 @@ def dummy_password_hash() -> str:
 
 def to_agent(row: AgentRow) -> Agent:
     return Agent(row.id, row.name, bool(row.password_hash), row.created_at, row.last_seen_at)
-

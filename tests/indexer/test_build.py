@@ -25,8 +25,12 @@ def test_build_writes_manifest_chunks_articles_and_vectors(built_settings: Setti
     assert manifest.article_count == 5 == len(index.articles)
     assert manifest.chunk_count == len(index.chunks) == index.vectors.size
     assert sorted(manifest.article_hashes) == [
-        "account/reset-password.md", "billing/invoice-basics.md", "billing/upcoming-ai-drafts.md",
-        "getting-started/welcome.md", "playbooks/refund-escalation-playbook.md"]
+        "account/reset-password.md",
+        "billing/invoice-basics.md",
+        "billing/upcoming-ai-drafts.md",
+        "getting-started/welcome.md",
+        "playbooks/refund-escalation-playbook.md",
+    ]
     assert index.aliases == {"forgot-password": "reset-password", "lost-password": "reset-password"}
     sections = {(chunk.slug, chunk.anchor) for chunk in index.chunks}
     assert ("reset-password", "the-reset-email-never-arrives") in sections
@@ -41,8 +45,13 @@ def test_a_broken_article_is_reported_while_the_rest_are_indexed(tmp_path: Path,
     assert report.article_count == 2
     assert sorted(load_published_index(settings.index).articles) == ["article-with-unknown-key", "valid-article"]
     assert sorted({problem.path for problem in report.errors}) == [
-        "article_with_empty_title.md", "article_with_invalid_yaml.md", "article_with_wrong_types.md",
-        "article_without_front_matter.md", "article_without_title.md", "valid_article_duplicate_slug.md"]
+        "article_with_empty_title.md",
+        "article_with_invalid_yaml.md",
+        "article_with_wrong_types.md",
+        "article_without_front_matter.md",
+        "article_without_title.md",
+        "valid_article_duplicate_slug.md",
+    ]
     stored = json.loads((current_build(settings.index) / "problems.json").read_text())
     assert len(stored) == len(report.problems)
 
@@ -62,7 +71,8 @@ def test_rebuild_embeds_only_changed_chunks(settings: Settings) -> None:
     edited = build_index(settings, edited_embedder, show_progress=False)
     assert edited.embedded_count == 1
     assert edited_embedder.texts == [
-        "Reset your password > The reset email never arrives\nCheck your spam folder and wait ten minutes."]
+        "Reset your password > The reset email never arrives\nCheck your spam folder and wait ten minutes."
+    ]
     assert edited.reused_count == edited.chunk_count - 1
 
 
@@ -89,8 +99,9 @@ def test_publish_switches_the_current_link_atomically_and_prunes(tmp_path: Path)
     assert [path.name for path in index_dir.iterdir() if path.name.startswith(".")] == []
 
 
-def test_readers_keep_their_build_while_a_new_one_is_published(built_settings: Settings,
-                                                               fake_embedder: FakeEmbedder) -> None:
+def test_readers_keep_their_build_while_a_new_one_is_published(
+    built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     live = LiveHelpCenter(built_settings, fake_embedder)
     before = live.get()
     old_build = before.index.directory

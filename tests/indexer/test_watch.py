@@ -25,8 +25,9 @@ class Watcher:
         self.reports: list[tuple[BuildReport, set[str]]] = []
         self.stop = threading.Event()
         self.ready = threading.Event()
-        self.thread = threading.Thread(target=watch_articles, daemon=True,
-                                       args=(settings, self.embedder, self.record, self.stop, self.ready))
+        self.thread = threading.Thread(
+            target=watch_articles, daemon=True, args=(settings, self.embedder, self.record, self.stop, self.ready)
+        )
         self.live = LiveHelpCenter(settings, self.embedder)
 
     def record(self, report: BuildReport, changed: set[str]) -> None:

@@ -23,7 +23,8 @@ def token(storage: Storage) -> str:
 
 def csrf_from(page: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', page)
+        r'<meta name="csrf-token" content="([^"]+)"', page
+    )
     assert match, "no CSRF token on the page"
     return match.group(1)
 
@@ -107,28 +108,50 @@ def test_copied_links_land_on_the_right_section(client, token: str) -> None:  # 
 def test_copies_and_suggestions_are_recorded(client, storage: Storage, token: str) -> None:  # type: ignore[no-untyped-def]
     sign_in(client)
     csrf = csrf_from(client.get("/agent/").get_data(as_text=True))
-    response = client.post("/agent/track", headers={"X-CSRFToken": csrf},
-                           json={"action": "copy_link", "slug": "reset-password",
-                                 "section": "the-reset-email-never-arrives", "query": "reset email"})
+    response = client.post(
+        "/agent/track",
+        headers={"X-CSRFToken": csrf},
+        json={
+            "action": "copy_link",
+            "slug": "reset-password",
+            "section": "the-reset-email-never-arrives",
+            "query": "reset email",
+        },
+    )
     assert response.status_code == 201
-    api = client.post("/api/links", headers={"Authorization": f"Bearer {token}"},
-                      json={"action": "suggestion_used", "slug": "welcome", "query": "where do I start"})
+    api = client.post(
+        "/api/links",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"action": "suggestion_used", "slug": "welcome", "query": "where do I start"},
+    )
     assert api.status_code == 201
-    assert client.post("/api/links", headers={"Authorization": f"Bearer {token}"},
-                       json={"action": "shared", "slug": "welcome"}).status_code == 400
-    assert client.post("/api/links", headers={"Authorization": f"Bearer {token}"},
-                       json={"action": "copy_link", "slug": "nope"}).status_code == 404
+    assert (
+        client.post(
+            "/api/links", headers={"Authorization": f"Bearer {token}"}, json={"action": "shared", "slug": "welcome"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/api/links", headers={"Authorization": f"Bearer {token}"}, json={"action": "copy_link", "slug": "nope"}
+        ).status_code
+        == 404
+    )
     rows = [(row.agent_id, row.action, row.slug, row.section, row.query) for row in storage.link_events()]
     agent_id = storage.agents()[0].id
-    assert rows == [(agent_id, "copy_link", "reset-password", "the-reset-email-never-arrives", "reset email"),
-                    (agent_id, "suggestion_used", "welcome", "", "where do I start")]
+    assert rows == [
+        (agent_id, "copy_link", "reset-password", "the-reset-email-never-arrives", "reset email"),
+        (agent_id, "suggestion_used", "welcome", "", "where do I start"),
+    ]
     assert storage.most_linked() == [("reset-password", 1), ("welcome", 1)]
 
 
 def test_suggest_api_answers_with_visibility(client, token: str) -> None:  # type: ignore[no-untyped-def]
-    response = client.post("/api/suggest", headers={"Authorization": f"Bearer {token}"},
-                           json={"text": "Hi team,\n\nthe refund escalation needs the Admin Console.\n\nThanks,\nBo",
-                                 "k": 2})
+    response = client.post(
+        "/api/suggest",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"text": "Hi team,\n\nthe refund escalation needs the Admin Console.\n\nThanks,\nBo", "k": 2},
+    )
     assert response.status_code == 200
     results = response.get_json()["results"]
     assert list(results[0]) == ["slug", "title", "url", "section", "score", "snippet", "visibility"]
@@ -159,10 +182,20 @@ def test_agents_can_read_internal_articles_and_drafts(client, token: str) -> Non
 
 def test_link_events_name_the_current_slug_and_refuse_drafts(client, storage: Storage, token: str) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.post("/api/links", headers=headers,
-                       json={"action": "copy_link", "slug": "forgot-password"}).status_code == 201
-    assert client.post("/api/links", headers=headers,
-                       json={"action": "copy_link", "slug": "upcoming-ai-drafts"}).status_code == 404
-    assert client.post("/api/links", headers=headers,
-                       json={"action": "copy_link", "slug": "welcome", "section": 5}).status_code == 400
+    assert (
+        client.post("/api/links", headers=headers, json={"action": "copy_link", "slug": "forgot-password"}).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/api/links", headers=headers, json={"action": "copy_link", "slug": "upcoming-ai-drafts"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            "/api/links", headers=headers, json={"action": "copy_link", "slug": "welcome", "section": 5}
+        ).status_code
+        == 400
+    )
     assert [(row.action, row.slug) for row in storage.link_events()] == [("copy_link", "reset-password")]

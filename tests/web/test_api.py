@@ -41,9 +41,14 @@ def test_search_returns_the_documented_shape(client) -> None:  # type: ignore[no
         assert isinstance(result["score"], float)
         assert result["url"].startswith(f"/articles/{result['slug']}")
     best = body["results"][0]
-    assert best == {"slug": "invoice-basics", "title": "Invoice basics",
-                    "url": "/articles/invoice-basics#send-an-invoice", "section": "Send an invoice",
-                    "score": best["score"], "snippet": "Open Invoices → New, add line items, and press Send."}
+    assert best == {
+        "slug": "invoice-basics",
+        "title": "Invoice basics",
+        "url": "/articles/invoice-basics#send-an-invoice",
+        "section": "Send an invoice",
+        "score": best["score"],
+        "snippet": "Open Invoices → New, add line items, and press Send.",
+    }
     scores = [result["score"] for result in body["results"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -61,17 +66,20 @@ def test_k_limits_the_number_of_results(client, k: str, expected: int) -> None: 
     assert len(response.get_json()["results"]) == expected
 
 
-@pytest.mark.parametrize("params", [
-    {"q": "invoice", "k": "0"},
-    {"q": "invoice", "k": "-1"},
-    {"q": "invoice", "k": "abc"},
-    {"q": "invoice", "k": "2.5"},
-    {"q": "invoice", "k": "51"},
-    {"q": ""},
-    {"q": "   "},
-    {},
-    {"q": "a" * 2001},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "invoice", "k": "0"},
+        {"q": "invoice", "k": "-1"},
+        {"q": "invoice", "k": "abc"},
+        {"q": "invoice", "k": "2.5"},
+        {"q": "invoice", "k": "51"},
+        {"q": ""},
+        {"q": "   "},
+        {},
+        {"q": "a" * 2001},
+    ],
+)
 def test_invalid_search_answers_400(client, settings, params: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     assert settings.max_results == 50 and settings.max_query_length == 2000
     error_of(client.get("/api/search", query_string=params), 400, "invalid_query")
@@ -88,21 +96,42 @@ def test_article_returns_the_documented_shape(client) -> None:  # type: ignore[n
     response = client.get("/api/articles/welcome")
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["slug", "title", "url", "summary", "category", "tags", "updated", "sections",
-                          "related", "html"]
+    assert list(body) == [
+        "slug",
+        "title",
+        "url",
+        "summary",
+        "category",
+        "tags",
+        "updated",
+        "sections",
+        "related",
+        "html",
+    ]
     assert body["slug"] == "welcome"
     assert body["title"] == "Welcome to Acme Invoices"
     assert body["url"] == "/articles/welcome"
     assert body["summary"] == "A tour of the app for new customers."
-    assert body["category"] == {"slug": "getting-started", "name": "Getting started",
-                                "url": "/categories/getting-started"}
+    assert body["category"] == {
+        "slug": "getting-started",
+        "name": "Getting started",
+        "url": "/categories/getting-started",
+    }
     assert body["tags"] == ["tour", "basics"]
     assert body["updated"] == "2026-03-01"
     assert body["sections"] == [
-        {"anchor": "create-your-workspace", "title": "Create your workspace", "level": 2,
-         "url": "/articles/welcome#create-your-workspace"},
-        {"anchor": "invite-your-team", "title": "Invite your team", "level": 3,
-         "url": "/articles/welcome#invite-your-team"},
+        {
+            "anchor": "create-your-workspace",
+            "title": "Create your workspace",
+            "level": 2,
+            "url": "/articles/welcome#create-your-workspace",
+        },
+        {
+            "anchor": "invite-your-team",
+            "title": "Invite your team",
+            "level": 3,
+            "url": "/articles/welcome#invite-your-team",
+        },
         {"anchor": "next-steps", "title": "Next steps", "level": 2, "url": "/articles/welcome#next-steps"},
     ]
     assert body["related"] == [
@@ -115,8 +144,7 @@ def test_article_returns_the_documented_shape(client) -> None:  # type: ignore[n
 
 def test_article_related_excludes_internal_and_draft(client) -> None:  # type: ignore[no-untyped-def]
     body = client.get("/api/articles/invoice-basics").get_json()
-    assert body["related"] == [{"slug": "welcome", "title": "Welcome to Acme Invoices",
-                                "url": "/articles/welcome"}]
+    assert body["related"] == [{"slug": "welcome", "title": "Welcome to Acme Invoices", "url": "/articles/welcome"}]
 
 
 def test_article_alias_redirects_permanently(client) -> None:  # type: ignore[no-untyped-def]
@@ -133,12 +161,13 @@ def test_unknown_article_is_404(client) -> None:  # type: ignore[no-untyped-def]
 def test_categories_lists_public_categories_with_counts(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/api/categories")
     assert response.status_code == 200
-    assert response.get_json() == {"categories": [
-        {"slug": "account", "name": "Account", "articles": 1, "url": "/categories/account"},
-        {"slug": "billing", "name": "Billing", "articles": 1, "url": "/categories/billing"},
-        {"slug": "getting-started", "name": "Getting started", "articles": 1,
-         "url": "/categories/getting-started"},
-    ]}
+    assert response.get_json() == {
+        "categories": [
+            {"slug": "account", "name": "Account", "articles": 1, "url": "/categories/account"},
+            {"slug": "billing", "name": "Billing", "articles": 1, "url": "/categories/billing"},
+            {"slug": "getting-started", "name": "Getting started", "articles": 1, "url": "/categories/getting-started"},
+        ]
+    }
 
 
 def test_healthz_reports_the_live_build(client, built_settings) -> None:  # type: ignore[no-untyped-def]
@@ -152,19 +181,21 @@ def test_healthz_reports_the_live_build(client, built_settings) -> None:  # type
     assert body["built_at"].endswith("+00:00")
 
 
-@pytest.mark.parametrize("method, url, status, code", [
-    ("GET", "/api/no-such-endpoint", 404, "not_found"),
-    ("GET", "/api/articles/", 404, "not_found"),
-    ("GET", "/api/articles/no-such-article", 404, "not_found"),
-    ("POST", "/api/search", 405, "method_not_allowed"),
-    ("DELETE", "/api/articles/welcome", 405, "method_not_allowed"),
-    ("PUT", "/api/categories", 405, "method_not_allowed"),
-    ("POST", "/healthz", 405, "method_not_allowed"),
-    ("GET", "/api/search?q=", 400, "invalid_query"),
-    ("GET", "/api/search?q=x&k=abc", 400, "invalid_query"),
-])
-def test_every_api_error_has_the_one_shape(client, method: str, url: str, status: int,
-                                           code: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "method, url, status, code",
+    [
+        ("GET", "/api/no-such-endpoint", 404, "not_found"),
+        ("GET", "/api/articles/", 404, "not_found"),
+        ("GET", "/api/articles/no-such-article", 404, "not_found"),
+        ("POST", "/api/search", 405, "method_not_allowed"),
+        ("DELETE", "/api/articles/welcome", 405, "method_not_allowed"),
+        ("PUT", "/api/categories", 405, "method_not_allowed"),
+        ("POST", "/healthz", 405, "method_not_allowed"),
+        ("GET", "/api/search?q=", 400, "invalid_query"),
+        ("GET", "/api/search?q=x&k=abc", 400, "invalid_query"),
+    ],
+)
+def test_every_api_error_has_the_one_shape(client, method: str, url: str, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
     response = client.open(url, method=method)
     error_of(response, status, code)
     assert response.headers["X-Content-Type-Options"] == "nosniff"

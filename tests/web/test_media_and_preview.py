@@ -21,16 +21,22 @@ def test_article_images_are_served_with_their_content_type(client) -> None:  # t
 def test_media_never_serves_articles_or_escapes_the_folder(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     (settings.articles.parent / "secret.png").write_bytes(b"\x89PNG outside")
     (settings.articles / "images" / ".hidden.png").write_bytes(b"\x89PNG hidden")
-    for url in ("/media/account/reset-password.md", "/media/../secret.png", "/media/%2e%2e/secret.png",
-                "/media/images/%2e%2e/%2e%2e/secret.png", "/media/images/.hidden.png", "/media/images/nope.png",
-                "/media//etc/passwd.png"):
+    for url in (
+        "/media/account/reset-password.md",
+        "/media/../secret.png",
+        "/media/%2e%2e/secret.png",
+        "/media/images/%2e%2e/%2e%2e/secret.png",
+        "/media/images/.hidden.png",
+        "/media/images/nope.png",
+        "/media//etc/passwd.png",
+    ):
         response = client.get(url, follow_redirects=True)  # "//" is merged by a redirect first
         assert response.status_code == 404, url
         assert b"PNG outside" not in response.data and b"PNG hidden" not in response.data
 
 
 def test_svg_is_a_sandboxed_download(settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    (settings.articles / "images" / "diagram.svg").write_text('<svg><script>alert(1)</script></svg>')
+    (settings.articles / "images" / "diagram.svg").write_text("<svg><script>alert(1)</script></svg>")
     build_index(settings, fake_embedder, show_progress=False)
     client = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder}).test_client()
     response = client.get("/media/images/diagram.svg")

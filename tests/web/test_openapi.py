@@ -32,9 +32,11 @@ def pointer_segment(name: str) -> str:
 def schema_validator(document: dict[str, Any], pointer: str) -> Draft202012Validator:
     """A validator for the schema at `pointer`, whose `$ref`s resolve against the whole document."""
     registry: Registry = Registry().with_resource(
-        DOCUMENT_URI, Resource.from_contents(document, default_specification=DRAFT202012))
-    return Draft202012Validator({"$ref": f"{DOCUMENT_URI}#{pointer}"}, registry=registry,
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+        DOCUMENT_URI, Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    return Draft202012Validator(
+        {"$ref": f"{DOCUMENT_URI}#{pointer}"}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def response_pointer(document: dict[str, Any], path: str, method: str, status: int) -> str:
@@ -107,10 +109,17 @@ def test_every_schema_is_valid_json_schema_2020_12(document: dict[str, Any]) -> 
         Draft202012Validator.check_schema(schema)
 
 
-def test_the_limits_are_those_of_the_running_configuration(tmp_path: Path, articles_dir: Path,
-                                                           fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    custom = Settings(articles=articles_dir, index=tmp_path / "index", site_name="Acme Help", max_results=7,
-                      default_results=4, max_query_length=300, max_message_length=900, max_request_bytes=4096)
+def test_the_limits_are_those_of_the_running_configuration(tmp_path: Path, articles_dir: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    custom = Settings(
+        articles=articles_dir,
+        index=tmp_path / "index",
+        site_name="Acme Help",
+        max_results=7,
+        default_results=4,
+        max_query_length=300,
+        max_message_length=900,
+        max_request_bytes=4096,
+    )
     app = create_app({"TESTING": True, "KB_SETTINGS": custom, "KB_EMBEDDER": fake_embedder})
     document = app.test_client().get("/api/openapi.json").get_json()
     validate(document, cls=OpenAPIV31SpecValidator)
@@ -121,8 +130,10 @@ def test_the_limits_are_those_of_the_running_configuration(tmp_path: Path, artic
     assert count["name"] == "k"
     assert count["schema"] == {"type": "integer", "minimum": 1, "maximum": 7, "default": 4}
     suggest_body = document["paths"]["/api/suggest"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert suggest_body["allOf"][1]["properties"] == {"text": {"maxLength": 900},
-                                                      "k": {"type": "integer", "minimum": 1, "maximum": 7}}
+    assert suggest_body["allOf"][1]["properties"] == {
+        "text": {"maxLength": 900},
+        "k": {"type": "integer", "minimum": 1, "maximum": 7},
+    }
     assert "4096 bytes" in document["components"]["responses"]["RequestTooLarge"]["description"]
 
 
@@ -133,8 +144,9 @@ def test_every_route_is_documented_and_every_documented_path_exists(app, documen
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         served.setdefault(path, set()).update(method.lower() for method in rule.methods - {"HEAD", "OPTIONS"})
-    documented = {path: {method for method in item if method in HTTP_METHODS}
-                  for path, item in document["paths"].items()}
+    documented = {
+        path: {method for method in item if method in HTTP_METHODS} for path, item in document["paths"].items()
+    }
     assert documented == served
 
 
@@ -218,30 +230,53 @@ CALLS = [
     Call("/api/categories", "get", 503, "/api/categories", unbuilt=True),
     Call("/healthz", "get", 200, "/healthz"),
     Call("/healthz", "get", 503, "/healthz", unbuilt=True),
-    Call("/api/suggest", "post", 200, "/api/suggest", json={"text": "Hi, how do I get a refund? Thanks, Sam", "k": 3},
-         signed_in=True),
+    Call(
+        "/api/suggest",
+        "post",
+        200,
+        "/api/suggest",
+        json={"text": "Hi, how do I get a refund? Thanks, Sam", "k": 3},
+        signed_in=True,
+    ),
     Call("/api/suggest", "post", 400, "/api/suggest", json={"text": "   "}, signed_in=True),
     Call("/api/suggest", "post", 400, "/api/suggest", json={"text": "refund", "k": 0}, signed_in=True),
     Call("/api/suggest", "post", 400, "/api/suggest", data=b"refund", signed_in=True),
     Call("/api/suggest", "post", 401, "/api/suggest", json={"text": "refund"}),
     Call("/api/suggest", "post", 413, "/api/suggest", data=TOO_LARGE, signed_in=True),
     Call("/api/suggest", "post", 503, "/api/suggest", json={"text": "refund"}, signed_in=True, unbuilt=True),
-    Call("/api/links", "post", 201, "/api/links", json={"action": "copy_link", "slug": "invoice-basics",
-                                                        "section": "send-an-invoice", "query": "send invoice"},
-         signed_in=True),
+    Call(
+        "/api/links",
+        "post",
+        201,
+        "/api/links",
+        json={"action": "copy_link", "slug": "invoice-basics", "section": "send-an-invoice", "query": "send invoice"},
+        signed_in=True,
+    ),
     Call("/api/links", "post", 400, "/api/links", json={"action": "print", "slug": "welcome"}, signed_in=True),
     Call("/api/links", "post", 401, "/api/links", json={"action": "copy_link", "slug": "welcome"}),
-    Call("/api/links", "post", 404, "/api/links", json={"action": "copy_link", "slug": "no-such-article"},
-         signed_in=True),
+    Call(
+        "/api/links", "post", 404, "/api/links", json={"action": "copy_link", "slug": "no-such-article"}, signed_in=True
+    ),
     Call("/api/links", "post", 413, "/api/links", data=TOO_LARGE, signed_in=True),
-    Call("/api/links", "post", 503, "/api/links", json={"action": "copy_link", "slug": "welcome"}, signed_in=True,
-         unbuilt=True),
+    Call(
+        "/api/links",
+        "post",
+        503,
+        "/api/links",
+        json={"action": "copy_link", "slug": "welcome"},
+        signed_in=True,
+        unbuilt=True,
+    ),
 ]
 
 
 def test_the_calls_cover_every_documented_response(document: dict[str, Any]) -> None:
-    documented = {(path, method, int(status)) for path, item in document["paths"].items()
-                  for method, operation in item.items() for status in operation["responses"]}
+    documented = {
+        (path, method, int(status))
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for status in operation["responses"]
+    }
     assert {(call.path, call.method, call.status) for call in CALLS} == documented
 
 
@@ -249,8 +284,14 @@ def test_the_calls_cover_every_documented_response(document: dict[str, Any]) -> 
 def test_live_answers_match_the_document(call: Call, app, unbuilt_app, document: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     target = unbuilt_app if call.unbuilt else app
     headers = add_agent(target) if call.signed_in else {}
-    options: dict[str, Any] = {"json": call.json} if call.json is not None else {
-        "data": call.data, "content_type": "application/json" if call.data and call.data[:1] == b"{" else "text/plain"}
+    options: dict[str, Any] = (
+        {"json": call.json}
+        if call.json is not None
+        else {
+            "data": call.data,
+            "content_type": "application/json" if call.data and call.data[:1] == b"{" else "text/plain",
+        }
+    )
     response = target.test_client().open(call.url, method=call.method.upper(), headers=headers, **options)
     assert response.status_code == call.status, response.get_data(as_text=True)
     check_against_document(document, call.path, call.method, response)
@@ -265,8 +306,9 @@ def test_live_answers_match_the_document(call: Call, app, unbuilt_app, document:
         assert body["results"], "an empty list would leave the result schema unchecked"
 
 
-@pytest.mark.parametrize("path", ["/api/search", "/api/articles/{slug}", "/api/categories", "/api/suggest",
-                                  "/api/links", "/healthz"])
+@pytest.mark.parametrize(
+    "path", ["/api/search", "/api/articles/{slug}", "/api/categories", "/api/suggest", "/api/links", "/healthz"]
+)
 def test_other_methods_answer_the_documented_405(client, document: dict[str, Any], path: str) -> None:  # type: ignore[no-untyped-def]
     allowed = {method for method in document["paths"][path] if method in HTTP_METHODS}
     wrong = "post" if "get" in allowed else "get"
@@ -275,7 +317,8 @@ def test_other_methods_answer_the_documented_405(client, document: dict[str, Any
         assert response.status_code == 405
         declared = document["components"]["responses"]["MethodNotAllowed"]
         assert set(declared["headers"]) == {"Allow"}
-        schema_validator(document, "/components/responses/MethodNotAllowed/content/application~1json/schema") \
-            .validate(response.get_json())
+        schema_validator(document, "/components/responses/MethodNotAllowed/content/application~1json/schema").validate(
+            response.get_json()
+        )
         expected = {method.upper() for method in allowed} | {"OPTIONS"} | ({"HEAD"} if "get" in allowed else set())
         assert set(response.headers["Allow"].split(", ")) == expected

@@ -41,9 +41,11 @@ def test_home_shows_site_name_categories_and_recent(client, settings) -> None:  
     assert cards == [(slug, humanize(slug), f"{count} article") for slug, count in PUBLIC_CATEGORIES.items()]
     assert humanize("getting-started") == "Getting started"
     recent = links(section(page, "article-list"))
-    assert recent == [("/articles/reset-password", "Reset your password"),
-                      ("/articles/invoice-basics", "Invoice basics"),
-                      ("/articles/welcome", "Welcome to Acme Invoices")]
+    assert recent == [
+        ("/articles/reset-password", "Reset your password"),
+        ("/articles/invoice-basics", "Invoice basics"),
+        ("/articles/welcome", "Welcome to Acme Invoices"),
+    ]
     assert "A tour of the app for new customers." in page
     for title in HIDDEN_TITLES:
         assert title not in page
@@ -53,7 +55,7 @@ def test_search_lists_results_with_section_links(client) -> None:  # type: ignor
     response = client.get("/search", query_string={"q": "reset password"})
     assert response.status_code == 200
     page = html(response)
-    assert '3 articles for “reset password”' in page
+    assert "3 articles for “reset password”" in page
     results = section(page, "results")
     first = re.search(r'<li class="result">(.*?)</li>', results, re.S)
     assert first is not None
@@ -108,8 +110,7 @@ def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder) -> None: 
     shutil.copy(source / "billing" / "upcoming-ai-drafts.md", articles / "billing")
     hidden_settings = Settings(articles=articles, index=tmp_path / "hidden-index")
     build_index(hidden_settings, fake_embedder, show_progress=False)
-    client = create_app({"TESTING": True, "KB_SETTINGS": hidden_settings,
-                         "KB_EMBEDDER": fake_embedder}).test_client()
+    client = create_app({"TESTING": True, "KB_SETTINGS": hidden_settings, "KB_EMBEDDER": fake_embedder}).test_client()
     response = client.get("/search", query_string={"q": "refund escalation"})
     assert response.status_code == 200
     page = html(response)
@@ -131,20 +132,28 @@ def test_article_page_renders_body_toc_breadcrumbs_date_and_related(client) -> N
     body = section(page, "article-body")
     assert "<p>Acme Invoices helps you bill your clients. This tour covers the basics.</p>" in body
     assert "<table>" in body and "<td>Free</td>" in body
-    for level, anchor, title in ((2, "create-your-workspace", "Create your workspace"),
-                                 (3, "invite-your-team", "Invite your team"),
-                                 (2, "next-steps", "Next steps")):
+    for level, anchor, title in (
+        (2, "create-your-workspace", "Create your workspace"),
+        (3, "invite-your-team", "Invite your team"),
+        (2, "next-steps", "Next steps"),
+    ):
         assert f'<h{level} id="{anchor}">{title}' in body
     toc = re.findall(r'<li class="toc-level-(\d)"><a href="#([^"]+)">([^<]+)</a></li>', page)
-    assert toc == [("2", "create-your-workspace", "Create your workspace"),
-                   ("3", "invite-your-team", "Invite your team"),
-                   ("2", "next-steps", "Next steps")]
-    assert links(section(page, "breadcrumbs")) == [("/", "Help Center"),
-                                                   ("/categories/getting-started", "Getting started")]
+    assert toc == [
+        ("2", "create-your-workspace", "Create your workspace"),
+        ("3", "invite-your-team", "Invite your team"),
+        ("2", "next-steps", "Next steps"),
+    ]
+    assert links(section(page, "breadcrumbs")) == [
+        ("/", "Help Center"),
+        ("/categories/getting-started", "Getting started"),
+    ]
     assert '<li aria-current="page">Welcome to Acme Invoices</li>' in page
     assert 'Updated <time datetime="2026-03-01">2026-03-01</time>' in page
-    assert links(section(page, "related")) == [("/articles/reset-password", "Reset your password"),
-                                               ("/articles/invoice-basics", "Invoice basics")]
+    assert links(section(page, "related")) == [
+        ("/articles/reset-password", "Reset your password"),
+        ("/articles/invoice-basics", "Invoice basics"),
+    ]
 
 
 def test_article_related_lists_only_public_articles(client) -> None:  # type: ignore[no-untyped-def]
@@ -175,9 +184,11 @@ def test_unknown_article_is_a_friendly_html_404(client) -> None:  # type: ignore
 
 
 def test_category_page_lists_exactly_its_public_articles(client) -> None:  # type: ignore[no-untyped-def]
-    expected = {"account": [("/articles/reset-password", "Reset your password")],
-                "billing": [("/articles/invoice-basics", "Invoice basics")],
-                "getting-started": [("/articles/welcome", "Welcome to Acme Invoices")]}
+    expected = {
+        "account": [("/articles/reset-password", "Reset your password")],
+        "billing": [("/articles/invoice-basics", "Invoice basics")],
+        "getting-started": [("/articles/welcome", "Welcome to Acme Invoices")],
+    }
     for slug, articles in expected.items():
         response = client.get(f"/categories/{slug}")
         assert response.status_code == 200
@@ -234,7 +245,12 @@ def test_sitemap_lists_public_articles_and_categories_only(client) -> None:  # t
     assert response.mimetype == "application/xml"
     locations = re.findall(r"<loc>([^<]+)</loc>", response.get_data(as_text=True))
     assert locations == [
-        "http://localhost/", "http://localhost/categories/account", "http://localhost/categories/billing",
-        "http://localhost/categories/getting-started", "http://localhost/articles/invoice-basics",
-        "http://localhost/articles/reset-password", "http://localhost/articles/welcome"]
+        "http://localhost/",
+        "http://localhost/categories/account",
+        "http://localhost/categories/billing",
+        "http://localhost/categories/getting-started",
+        "http://localhost/articles/invoice-basics",
+        "http://localhost/articles/reset-password",
+        "http://localhost/articles/welcome",
+    ]
     assert "<lastmod>2026-05-10</lastmod>" in response.get_data(as_text=True)

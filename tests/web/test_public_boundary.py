@@ -21,14 +21,27 @@ DRAFT = "upcoming-ai-drafts"
 HIDDEN_SLUGS = [INTERNAL, DRAFT]
 CATEGORIES = ["account", "billing", "getting-started", "playbooks", "no-such-category"]
 MISSING = "no-such-article"
-QUERIES = ["refund escalation Admin Console approve", "assistant drafts invoices secret upcoming feature",
-           "agent playbook refunds over 500 dollars", "AI invoice drafts coming soon", "invoice"]
+QUERIES = [
+    "refund escalation Admin Console approve",
+    "assistant drafts invoices secret upcoming feature",
+    "agent playbook refunds over 500 dollars",
+    "AI invoice drafts coming soon",
+    "invoice",
+]
 # Titles, slugs, summaries, section titles and body text of the two hidden articles.
 MARKERS = [
-    "Agent playbook for refund escalations", INTERNAL, "Internal steps for agents", "Admin Console",
-    "team leads approve refunds", "Approving the refund",
-    "AI invoice drafts (coming soon)", DRAFT, "Let the assistant draft invoices", "Secret upcoming feature",
-    "the assistant fills in line items", "How drafting works",
+    "Agent playbook for refund escalations",
+    INTERNAL,
+    "Internal steps for agents",
+    "Admin Console",
+    "team leads approve refunds",
+    "Approving the refund",
+    "AI invoice drafts (coming soon)",
+    DRAFT,
+    "Let the assistant draft invoices",
+    "Secret upcoming feature",
+    "the assistant fills in line items",
+    "How drafting works",
 ]
 SLUGS_TO_TRY = PUBLIC_SLUGS + ALIASES + HIDDEN_SLUGS + [MISSING]
 
@@ -49,15 +62,22 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     "/api/articles/<slug>": lambda: [f"/api/articles/{slug}" for slug in SLUGS_TO_TRY],
     "/api/categories": lambda: ["/api/categories"],
     "/api/openapi.json": lambda: ["/api/openapi.json"],
-    "/media/<path:filename>": lambda: ["/media/images/workspace.png", "/media/images/missing.png",
-                                       "/media/playbooks/refund-escalation-playbook.md",
-                                       "/media/billing/upcoming-ai-drafts.md", "/media/%2e%2e/conftest.py"],
+    "/media/<path:filename>": lambda: [
+        "/media/images/workspace.png",
+        "/media/images/missing.png",
+        "/media/playbooks/refund-escalation-playbook.md",
+        "/media/billing/upcoming-ai-drafts.md",
+        "/media/%2e%2e/conftest.py",
+    ],
 }
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 # Routes for agents only, and what an anonymous request to each gets: sign-in page, 401, or CSRF refusal.
 AGENT_ONLY: dict[str, list[tuple[str, str, int]]] = {
-    "/agent/": [("GET", "/agent/", 302), ("GET", "/agent/?q=refund%20escalation%20Admin%20Console", 302),
-                ("GET", "/agent/?q=secret%20upcoming%20feature&drafts=1", 302)],
+    "/agent/": [
+        ("GET", "/agent/", 302),
+        ("GET", "/agent/?q=refund%20escalation%20Admin%20Console", 302),
+        ("GET", "/agent/?q=secret%20upcoming%20feature&drafts=1", 302),
+    ],
     "/agent/suggest": [("GET", "/agent/suggest", 302), ("POST", "/agent/suggest", 400)],
     "/agent/track": [("POST", "/agent/track", 400)],
     "/agent/articles/<slug>": [("GET", f"/agent/articles/{slug}", 302) for slug in HIDDEN_SLUGS],
@@ -113,8 +133,11 @@ def test_hidden_articles_are_really_in_the_index(app) -> None:  # type: ignore[n
 
 
 def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyped-def]
-    rules = {rule.rule: rule for rule in app.url_map.iter_rules()
-             if rule.endpoint != "static" and rule.rule not in AGENT_ONLY}
+    rules = {
+        rule.rule: rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and rule.rule not in AGENT_ONLY
+    }
     unknown = sorted(set(rules) - set(ROUTES))
     assert not unknown, f"new routes {unknown}: add them to ROUTES in {Path(__file__).name}"
     assert sorted(ROUTES) == sorted(rules), "ROUTES names a route the app no longer has"
@@ -131,8 +154,11 @@ def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app, cl
     assert agent_rules <= set(AGENT_ONLY), f"new agent routes {sorted(agent_rules - set(AGENT_ONLY))}: add them"
     for requests in AGENT_ONLY.values():
         for method, url, status in requests:
-            response = client.open(url, method=method, json={"text": "refund escalation Admin Console",
-                                                              "action": "copy_link", "slug": INTERNAL})
+            response = client.open(
+                url,
+                method=method,
+                json={"text": "refund escalation Admin Console", "action": "copy_link", "slug": INTERNAL},
+            )
             assert response.status_code == status, (method, url)
             if status == 302:
                 assert response.headers["Location"].startswith("/agent/sign-in?next=")
@@ -140,8 +166,9 @@ def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app, cl
 
 
 def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type: ignore[no-untyped-def]
-    rules = [rule.rule for rule in app.url_map.iter_rules()
-             if rule.endpoint != "static" and rule.rule not in AGENT_ONLY]
+    rules = [
+        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static" and rule.rule not in AGENT_ONLY
+    ]
     fetched = 0
     for path in rules:
         for url in ROUTES[path]():
@@ -184,8 +211,11 @@ def test_hidden_aliases_do_not_redirect(articles_dir, settings, fake_embedder) -
     app = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder})
     with app.app_context():
         assert app.extensions["kb"].get().index.aliases == {
-            "forgot-password": "reset-password", "lost-password": "reset-password",
-            "old-refund-playbook": INTERNAL, "old-ai-drafts": DRAFT}
+            "forgot-password": "reset-password",
+            "lost-password": "reset-password",
+            "old-refund-playbook": INTERNAL,
+            "old-ai-drafts": DRAFT,
+        }
     client = app.test_client()
     for alias in ("old-refund-playbook", "old-ai-drafts"):
         for url in (f"/articles/{alias}", f"/api/articles/{alias}"):
@@ -200,7 +230,6 @@ def test_category_counts_exclude_internal_and_drafts(client) -> None:  # type: i
     api = client.get("/api/categories").get_json()["categories"]
     assert [(item["slug"], item["name"], item["articles"]) for item in api] == expected
     home = client.get("/").get_data(as_text=True)
-    cards = re.findall(r'<a href="/categories/([^"]+)">([^<]+)</a>\s*<span class="muted">(\d+) articles?</span>',
-                       home)
+    cards = re.findall(r'<a href="/categories/([^"]+)">([^<]+)</a>\s*<span class="muted">(\d+) articles?</span>', home)
     assert [(slug, name, int(count)) for slug, name, count in cards] == expected
     assert "Playbooks" not in home and "/categories/playbooks" not in home

@@ -35,15 +35,18 @@ def test_a_file_that_is_no_list_is_one_error(tmp_path: Path) -> None:
     (tmp_path / "broken.yml").write_text("- query: [x\n")
     (tmp_path / "empty.yml").write_text("# nothing yet\n")
     assert [str(problem) for problem in load_golden_queries(tmp_path / "mapping.yml", "mapping.yml")[1]] == [
-        "mapping.yml:1: error: the file must be a list of entries with 'query' and 'expect'"]
+        "mapping.yml:1: error: the file must be a list of entries with 'query' and 'expect'"
+    ]
     assert str(load_golden_queries(tmp_path / "broken.yml", "broken.yml")[1][0]).startswith("broken.yml:2: error: ")
     assert [str(problem) for problem in load_golden_queries(tmp_path / "empty.yml", "empty.yml")[1]] == [
-        "empty.yml:1: error: no queries: the file must be a list of 'query'/'expect' entries"]
+        "empty.yml:1: error: no queries: the file must be a list of 'query'/'expect' entries"
+    ]
 
 
 def test_an_article_missing_from_the_results_is_not_found(tmp_path: Path) -> None:
-    settings = Settings(articles=DATA / "help_center", index=tmp_path / "index", search_mode="lexical",
-                        correct_spelling=False)
+    settings = Settings(
+        articles=DATA / "help_center", index=tmp_path / "index", search_mode="lexical", correct_spelling=False
+    )
     embedder = FakeEmbedder()
     build_index(settings, embedder, show_progress=False)
     service = SearchService(load_published_index(settings.index), embedder, settings)
@@ -52,7 +55,9 @@ def test_an_article_missing_from_the_results_is_not_found(tmp_path: Path) -> Non
     problems = judge_queries(queries, service, "queries.yml")
     assert [str(problem) for problem in problems] == [
         "queries.yml:3: error: 'quantum entanglement quantum entanglement quantum...' "
-        "expected welcome within rank 1, not found in the top 10"]
+        "expected welcome within rank 1, not found in the top 10"
+    ]
     too_long = dataclasses.replace(queries[0], query="x" * 3000)
-    assert str(judge_queries([too_long], service, "q.yml")[0]).startswith(f"q.yml:3: error: '{'x' * 57}...' "
-                                                                          "cannot be searched: the search query is")
+    assert str(judge_queries([too_long], service, "q.yml")[0]).startswith(
+        f"q.yml:3: error: '{'x' * 57}...' cannot be searched: the search query is"
+    )

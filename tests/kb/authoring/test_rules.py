@@ -43,23 +43,56 @@ def lines_of(problems: list) -> list[str]:  # type: ignore[type-arg]
 
 
 def git(root: Path, *arguments: str) -> None:
-    subprocess.run(["git", "-c", "user.name=Writer", "-c", "user.email=writer@example.com",
-                    "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *arguments],
-                   cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Writer",
+            "-c",
+            "user.email=writer@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+            *arguments,
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_links_to_missing_sections_are_errors_on_their_lines(tmp_path: Path) -> None:
-    write(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\n---\nIntro.\n\n## Monthly plans\n\nText.\n\n"
-                                          "#### Fine print\n\nMore.\n")
-    write(tmp_path, "guide.md", "\n".join([
-        "---", "title: Guide", "aliases: [old-guide]", "---",
-        "See [monthly](billing/refunds.md#monthly-plans) and [print](refunds#fine-print).",  # 5: fine
-        "See [annual](billing/refunds.md#annual-plans).",  # 6
-        "Or [annual by slug](refunds#annual-plans) and a note[^1].",  # 7
-        "Jump [down](#setup), [up](#nowhere) or [old](old-guide#setup) or [top](refunds).",  # 8
-        "Again [annual](refunds#annual-plans).",  # 9
-        "Encoded [x](#caf%C3%A9-menu).",  # 10
-        "", "## Setup", "", "Text.", "", "[^1]: A footnote.", ""]))
+    write(
+        tmp_path,
+        "billing/refunds.md",
+        "---\ntitle: Refunds\n---\nIntro.\n\n## Monthly plans\n\nText.\n\n#### Fine print\n\nMore.\n",
+    )
+    write(
+        tmp_path,
+        "guide.md",
+        "\n".join(
+            [
+                "---",
+                "title: Guide",
+                "aliases: [old-guide]",
+                "---",
+                "See [monthly](billing/refunds.md#monthly-plans) and [print](refunds#fine-print).",  # 5: fine
+                "See [annual](billing/refunds.md#annual-plans).",  # 6
+                "Or [annual by slug](refunds#annual-plans) and a note[^1].",  # 7
+                "Jump [down](#setup), [up](#nowhere) or [old](old-guide#setup) or [top](refunds).",  # 8
+                "Again [annual](refunds#annual-plans).",  # 9
+                "Encoded [x](#caf%C3%A9-menu).",  # 10
+                "",
+                "## Setup",
+                "",
+                "Text.",
+                "",
+                "[^1]: A footnote.",
+                "",
+            ]
+        ),
+    )
     problems = missing_sections(compile_folder(tmp_path))
     assert lines_of(problems) == [
         "guide.md:6: error: link to missing section 'refunds#annual-plans'",
@@ -94,7 +127,8 @@ def test_an_article_without_summary_gets_a_warning_on_its_title(tmp_path: Path) 
     write(tmp_path, "with.md", "---\ntitle: With\nsummary: It has one.\n---\nText.\n")
     write(tmp_path, "without.md", "---\ntags: [x]\ntitle: Without\n---\nText.\n")
     assert lines_of(missing_summaries(compile_folder(tmp_path))) == [
-        "without.md:3: warning: no summary: search results and lists show the first sentence instead"]
+        "without.md:3: warning: no summary: search results and lists show the first sentence instead"
+    ]
 
 
 class ChosenVectors:
@@ -133,7 +167,8 @@ def test_near_duplicates_warn_on_the_later_path(tmp_path: Path) -> None:
     compiled = compile_folder(tmp_path)
     vectors = section_vectors(compiled, ChosenVectors(), {})
     assert lines_of(near_duplicates(compiled, vectors, 0.92)) == [
-        "billing/refunds.md:1: warning: looks like billing/refund-policy.md (0.93)"]
+        "billing/refunds.md:1: warning: looks like billing/refund-policy.md (0.93)"
+    ]
     assert near_duplicates(compiled, vectors, 0.94) == []
 
 
@@ -190,8 +225,10 @@ def test_a_staged_rename_is_followed_and_a_slug_changed_before_commit_is_seen(tm
     assert historical_slugs(root, ["new-name.md"]) == {"new-name.md": ["old-name"]}
     write(root, "new-name.md", "---\ntitle: Topic\nslug: topic\n---\nText.\n")
     problems = renamed_without_alias(compile_folder(root), root)
-    assert lines_of(problems) == ["new-name.md:3: warning: slug changed from 'old-name' to 'topic' in git "
-                                  "history: add 'old-name' to aliases so old links keep working"]
+    assert lines_of(problems) == [
+        "new-name.md:3: warning: slug changed from 'old-name' to 'topic' in git "
+        "history: add 'old-name' to aliases so old links keep working"
+    ]
 
 
 def test_without_git_history_nothing_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,7 +240,8 @@ def test_without_git_history_nothing_is_reported(tmp_path: Path, monkeypatch: py
 
 def test_a_rename_and_a_new_file_at_the_old_path_in_one_commit_are_told_apart() -> None:
     names = {"refunds.md": "refunds.md", "refund.md": "refund.md", "edited.md": "edited.md"}
-    touched = follow_names(names, [("R", ["refund.md", "refunds.md"]), ("A", ["refund.md"]),
-                                   ("M", ["edited.md"]), ("D", ["gone.md"])])
+    touched = follow_names(
+        names, [("R", ["refund.md", "refunds.md"]), ("A", ["refund.md"]), ("M", ["edited.md"]), ("D", ["gone.md"])]
+    )
     assert touched == [("refunds.md", "refunds.md"), ("refund.md", "refund.md"), ("edited.md", "edited.md")]
     assert names == {"refund.md": "refunds.md", "edited.md": "edited.md"}

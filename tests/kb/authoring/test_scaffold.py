@@ -36,13 +36,17 @@ def test_an_existing_file_is_never_overwritten_even_when_it_is_invalid(tmp_path:
     assert (tmp_path / "draft.md").read_text() == "not an article yet"
 
 
-@pytest.mark.parametrize(("title", "category", "message"), [
-    ("   ", None, "the title is empty"),
-    ("???", None, "the title '???' gives no slug"),
-    ("Fine", "!!", "the category '!!' gives no folder name"),
-])
-def test_unusable_titles_and_categories_are_refused(tmp_path: Path, title: str, category: str | None,
-                                                    message: str) -> None:
+@pytest.mark.parametrize(
+    ("title", "category", "message"),
+    [
+        ("   ", None, "the title is empty"),
+        ("???", None, "the title '???' gives no slug"),
+        ("Fine", "!!", "the category '!!' gives no folder name"),
+    ],
+)
+def test_unusable_titles_and_categories_are_refused(
+    tmp_path: Path, title: str, category: str | None, message: str
+) -> None:
     with pytest.raises(NewArticleError, match=message.replace("?", r"\?")):
         create_article(tmp_path, title, category, TODAY)
     assert list(tmp_path.iterdir()) == []

@@ -59,8 +59,7 @@ def test_unknown_key_is_a_warning_and_the_article_is_kept() -> None:
 
 def test_broken_articles_are_skipped_and_the_valid_ones_kept() -> None:
     result = load_articles(BROKEN)
-    assert sorted(article.slug for article in result.articles) == [
-        "article-with-unknown-key", "valid-article"]
+    assert sorted(article.slug for article in result.articles) == ["article-with-unknown-key", "valid-article"]
 
 
 def test_full_front_matter_is_read_into_typed_fields() -> None:
@@ -85,7 +84,11 @@ Body text.
     assert problems == []
     assert article is not None
     assert (article.slug, article.title, article.category, article.category_name) == (
-        "reset-password", "Reset your password", "account-login", "Account & Login")
+        "reset-password",
+        "Reset your password",
+        "account-login",
+        "Account & Login",
+    )
     assert article.tags == ["password", "login"]
     assert article.aliases == ["forgot-password"]
     assert article.questions == ["I forgot my password"]
@@ -102,7 +105,10 @@ def test_defaults_come_from_the_file_name_and_folder() -> None:
     assert problems == []
     assert article is not None
     assert (article.slug, article.category, article.category_name) == (
-        "compare-plans", "billing-and-plans", "Billing and plans")
+        "compare-plans",
+        "billing-and-plans",
+        "Billing and plans",
+    )
     assert (article.visibility, article.draft, article.locale) == ("public", False, "en")
     assert article.is_public
 
@@ -161,6 +167,9 @@ def test_a_category_file_names_its_folder(tmp_path: Path) -> None:
     (tmp_path / "misc" / "other.md").write_text("---\ntitle: Other\n---\n")
     result = load_articles(tmp_path)
     assert [(article.category, article.category_name) for article in result.articles] == [
-        ("faq", "FAQ"), ("misc", "Misc")]
+        ("faq", "FAQ"),
+        ("misc", "Misc"),
+    ]
     assert [str(problem) for problem in result.problems] == [
-        "misc/_category.yml:1: error: a category file needs a non-empty 'title'"]
+        "misc/_category.yml:1: error: a category file needs a non-empty 'title'"
+    ]

@@ -6,8 +6,9 @@ from kb.content.chunking import QUESTION, chunk_article, split_words
 from kb.content.rendering import render_markdown
 
 
-def chunks_for(body: str, summary: str = "", questions: list[str] | None = None, max_words: int = 150,
-               overlap: int = 30):  # type: ignore[no-untyped-def]
+def chunks_for(
+    body: str, summary: str = "", questions: list[str] | None = None, max_words: int = 150, overlap: int = 30
+):  # type: ignore[no-untyped-def]
     sections = render_markdown(body).sections
     return chunk_article("pay-invoices", "Pay invoices", summary, questions or [], sections, max_words, overlap)
 
@@ -24,11 +25,14 @@ def test_one_chunk_per_section_with_title_and_heading_path_as_context() -> None:
 
 
 def test_summary_joins_the_introduction_and_questions_become_chunks() -> None:
-    chunks = chunks_for("Intro.\n\n## Steps\n\nDo it.\n", summary="Pay by card.",
-                        questions=["how do I pay", "card declined"])
+    chunks = chunks_for(
+        "Intro.\n\n## Steps\n\nDo it.\n", summary="Pay by card.", questions=["how do I pay", "card declined"]
+    )
     assert chunks[0].text == "Pay by card. Intro."
     assert [(chunk.kind, chunk.text, chunk.anchor) for chunk in chunks[2:]] == [
-        (QUESTION, "how do I pay", ""), (QUESTION, "card declined", "")]
+        (QUESTION, "how do I pay", ""),
+        (QUESTION, "card declined", ""),
+    ]
     assert chunks[2].embedding_text == "how do I pay"
 
 

@@ -25,7 +25,8 @@ def test_links_by_relative_path_and_by_slug_resolve_to_article_urls(articles_dir
 def test_broken_links_and_missing_related_articles_are_reported_with_lines(tmp_path: Path) -> None:
     (tmp_path / "guides").mkdir()
     (tmp_path / "guides" / "a.md").write_text(
-        "---\ntitle: A\nrelated: [b, ghost]\n---\nIntro.\n\nSee [gone](../nowhere.md) and [b](b.md).\n")
+        "---\ntitle: A\nrelated: [b, ghost]\n---\nIntro.\n\nSee [gone](../nowhere.md) and [b](b.md).\n"
+    )
     (tmp_path / "guides" / "b.md").write_text("---\ntitle: B\n---\nText.\n")
     compiled = compile_folder(tmp_path)
     assert [str(problem) for problem in compiled.problems] == [

@@ -15,8 +15,7 @@ def test_script_tags_event_handlers_and_javascript_urls_are_stripped() -> None:
     )
     html = render_markdown(body).html
     lowered = html.lower()
-    for forbidden in ("<script", "alert(", "onerror", "javascript:", "onclick", "<iframe", "<style",
-                      "position:fixed"):
+    for forbidden in ("<script", "alert(", "onerror", "javascript:", "onclick", "<iframe", "<style", "position:fixed"):
         assert forbidden not in lowered, forbidden
     assert '<img src="logo.png">' in html
     assert "click me" in html and "raw link" in html and "boxed" in html
@@ -25,7 +24,7 @@ def test_script_tags_event_handlers_and_javascript_urls_are_stripped() -> None:
 def test_tables_fenced_code_and_admonitions_render() -> None:
     body = (
         "| Plan | Price |\n|:-----|------:|\n| Pro | 20 |\n\n"
-        "```json\n{\"ok\": true}\n```\n\n"
+        '```json\n{"ok": true}\n```\n\n'
         '!!! warning "Careful"\n    Back up first.\n'
     )
     html = render_markdown(body).html

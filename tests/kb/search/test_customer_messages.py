@@ -30,5 +30,6 @@ def test_greetings_go_but_the_first_sentence_stays() -> None:
 
 def test_interleaved_quotes_are_dropped_and_nothing_left_keeps_the_original() -> None:
     assert clean_message("> old text\nThe export button is greyed out\n> more old text") == (
-        "The export button is greyed out")
+        "The export button is greyed out"
+    )
     assert clean_message("Thanks!") == "Thanks!"

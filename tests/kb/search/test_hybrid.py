@@ -27,8 +27,9 @@ def all_scores(service: SearchService, query: str, mode: str) -> dict[str, float
     return {result.slug: result.score for result in results}
 
 
-def test_hybrid_score_is_the_sum_of_standardised_dense_and_lexical_scores(built_settings: Settings,
-                                                                         fake_embedder: FakeEmbedder) -> None:
+def test_hybrid_score_is_the_sum_of_standardised_dense_and_lexical_scores(
+    built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     service = service_for(built_settings, fake_embedder, lexical_weight=0.5)
     query = "reset email spam folder"
     dense, lexical, hybrid = (all_scores(service, query, mode) for mode in ("dense", "lexical", "hybrid"))
@@ -56,14 +57,17 @@ def test_standardisation_handles_flat_scores() -> None:
     assert standardisation(np.array([4.0, 4.0]), np.array([True, True])) == (4.0, 1.0)
 
 
-def test_misspelled_query_is_corrected_and_still_finds_the_article(built_settings: Settings,
-                                                                   fake_embedder: FakeEmbedder) -> None:
+def test_misspelled_query_is_corrected_and_still_finds_the_article(
+    built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     response = service_for(built_settings, fake_embedder).search("pasword resett", k=2)
     assert response.corrected_query == "password reset"
     assert response.query == "pasword resett"
     assert response.results[0].slug == "reset-password"
-    assert service_for(built_settings, fake_embedder, correct_spelling=False).search(
-        "pasword resett", k=2).corrected_query is None
+    assert (
+        service_for(built_settings, fake_embedder, correct_spelling=False).search("pasword resett", k=2).corrected_query
+        is None
+    )
 
 
 def test_spelling_corrector_prefers_common_words_and_spares_real_ones() -> None:
@@ -76,8 +80,9 @@ def test_spelling_corrector_prefers_common_words_and_spares_real_ones() -> None:
     assert corrector.correct("Invoce for my refund") == "invoice for my refund"
 
 
-def test_synonyms_let_customer_words_match_product_words(tmp_path: Path, built_settings: Settings,
-                                                         fake_embedder: FakeEmbedder) -> None:
+def test_synonyms_let_customer_words_match_product_words(
+    tmp_path: Path, built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     synonyms = tmp_path / "synonyms.yml"
     synonyms.write_text("- [receipt, invoice]\n- [sign in, log in, login]\n")
     service = service_for(built_settings, fake_embedder, synonyms=str(synonyms))
@@ -96,8 +101,9 @@ def test_a_broken_synonyms_file_is_a_clear_error(tmp_path: Path) -> None:
         Synonyms.load(str(tmp_path / "missing.yml"))
 
 
-def test_snippet_is_the_passage_that_matches_and_links_the_section(built_settings: Settings,
-                                                                   fake_embedder: FakeEmbedder) -> None:
+def test_snippet_is_the_passage_that_matches_and_links_the_section(
+    built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     result = service_for(built_settings, fake_embedder).search("spam folder", k=1).results[0]
     assert (result.slug, result.section) == ("reset-password", "The reset email never arrives")
     assert result.url == "/articles/reset-password#the-reset-email-never-arrives"
@@ -106,16 +112,20 @@ def test_snippet_is_the_passage_that_matches_and_links_the_section(built_setting
 
 
 def test_best_passage_picks_the_sentences_with_the_query_words() -> None:
-    text = ("Open Settings. Choose a plan that fits. Annual billing saves two months. "
-            "Refunds for annual plans are prorated. Contact us any time.")
+    text = (
+        "Open Settings. Choose a plan that fits. Annual billing saves two months. "
+        "Refunds for annual plans are prorated. Contact us any time."
+    )
     passage = best_passage(split_sentences(text), {"refund", "annual"}, limit=80)
     assert passage == "Annual billing saves two months. Refunds for annual plans are prorated."
 
 
 def test_highlighting_escapes_html_and_marks_stemmed_matches() -> None:
     html = str(highlight('Refunds <script>alert("x")</script> & refunding', {"refund", "script"}))
-    assert html == ('<mark>Refunds</mark> &lt;<mark>script</mark>&gt;alert(&#34;x&#34;)&lt;/<mark>script</mark>&gt; '
-                    "&amp; <mark>refunding</mark>")
+    assert html == (
+        "<mark>Refunds</mark> &lt;<mark>script</mark>&gt;alert(&#34;x&#34;)&lt;/<mark>script</mark>&gt; "
+        "&amp; <mark>refunding</mark>"
+    )
 
 
 def test_a_reranker_reorders_the_top_results(built_settings: Settings, fake_embedder: FakeEmbedder) -> None:
@@ -124,8 +134,9 @@ def test_a_reranker_reorders_the_top_results(built_settings: Settings, fake_embe
             return [10.0 if passage.startswith("Welcome") else 0.0 for passage in passages]
 
     settings = dataclasses.replace(built_settings, rerank_depth=3)
-    service = SearchService(load_published_index(built_settings.index), fake_embedder, settings,
-                            reranker=PrefersWelcome())
+    service = SearchService(
+        load_published_index(built_settings.index), fake_embedder, settings, reranker=PrefersWelcome()
+    )
     results = service.search("reset password email", k=3).results
     assert results[0].slug == "welcome"
     assert results[0].score == 10.0

@@ -30,8 +30,11 @@ def test_results_are_grouped_per_article_best_section_first(service: SearchServi
 
 def test_section_level_result_links_to_the_anchor(service: SearchService) -> None:
     top = service.search("paid invoices turn green", k=1).results[0]
-    assert (top.slug, top.section, top.url) == ("invoice-basics", "Track payment",
-                                                "/articles/invoice-basics#track-payment")
+    assert (top.slug, top.section, top.url) == (
+        "invoice-basics",
+        "Track payment",
+        "/articles/invoice-basics#track-payment",
+    )
     assert top.snippet == "Paid invoices turn green."
 
 
@@ -46,7 +49,8 @@ def test_public_search_never_returns_internal_or_draft_articles(service: SearchS
 def test_agents_see_internal_and_writers_see_drafts(service: SearchService) -> None:
     agent = service.search("refund escalation Admin Console approve", k=1, audience=Audience.AGENT)
     assert [(result.slug, result.visibility) for result in agent.results] == [
-        ("refund-escalation-playbook", "internal")]
+        ("refund-escalation-playbook", "internal")
+    ]
     agent_slugs = [result.slug for result in service.search("secret upcoming feature", 20, Audience.AGENT).results]
     assert "upcoming-ai-drafts" not in agent_slugs
     preview = service.search("secret upcoming feature assistant drafts", k=1, audience=Audience.PREVIEW)
