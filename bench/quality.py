@@ -30,7 +30,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
 from kb.authoring.evaluation import Dataset, load_dataset, percentile, score_rankings  # noqa: E402
-from kb.config import Settings  # noqa: E402
+from kb.config import SearchMode, Settings  # noqa: E402
 from kb.index.embedder import SentenceTransformerEmbedder  # noqa: E402
 from kb_cli.eval_command import evaluate  # noqa: E402
 
@@ -127,7 +127,7 @@ def golden_section(embedder: SentenceTransformerEmbedder, workdir: Path) -> str:
         + " | all |",
         "|---|---|---|---|---|",
     ]
-    for mode in ("hybrid", "dense", "lexical"):
+    for mode in SearchMode:
         service = SearchService(
             load_published_index(settings.index), embedder, dataclasses.replace(settings, search_mode=mode)
         )
@@ -137,9 +137,8 @@ def golden_section(embedder: SentenceTransformerEmbedder, workdir: Path) -> str:
             first[case.get("kind", "plain")] += bool(results) and results[0].slug == case["expect"]
         counts = {kind: sum(1 for case in cases if case.get("kind", "plain") == kind) for kind in kinds}
         cells = " | ".join(f"{first[kind] / counts[kind]:.0%} ({first[kind]})" for kind in kinds)
-        lines.append(
-            f"| {mode}{' (default)' if mode == 'hybrid' else ''} | {cells} | {sum(first.values()) / len(cases):.0%} |"
-        )
+        marker = " (default)" if mode == Settings().search_mode else ""
+        lines.append(f"| {mode}{marker} | {cells} | {sum(first.values()) / len(cases):.0%} |")
     return "\n".join(lines)
 
 

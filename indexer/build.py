@@ -23,7 +23,7 @@ from kb.config import Settings
 from kb.content.chunking import Chunk
 from kb.content.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
 from kb.content.loading import LAST_GOOD_NOTE
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.errors import KbError
 from kb.index.embedder import Embedder
 from kb.index.format import (
@@ -194,7 +194,7 @@ class IndexBuilder:
             articles.append(previous)
             taken.add(previous.record.slug)
             first_error = min((problem.line or 0 for problem in compiled.errors if problem.path == path), default=0)
-            notes.append(Problem(path, first_error or None, "warning", LAST_GOOD_NOTE))
+            notes.append(Problem(path, first_error or None, Severity.WARNING, LAST_GOOD_NOTE))
         return notes
 
     def write_and_publish(

@@ -1,10 +1,15 @@
-"""The one typed settings object: every field has a default, an environment variable and a help line."""
+"""The one typed settings object: every field has a default, an environment variable, a help line and its limits."""
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import enum
+import functools
+import math
 import os
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,14 +17,34 @@ from typing import Any
 from kb.errors import ConfigError
 
 DEFAULT_MODEL = "builtin:all-MiniLM-L6-v2"
-SEARCH_MODES = ("hybrid", "dense", "lexical")
+VARIABLE_PREFIX = "KB_"
+TEST_PREFIX = "KB_TEST_"  # the test suite's own variables (KB_TEST_POSTGRES_URL, ...), never settings
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
 
-def setting(default: Any, help: str) -> Any:
-    """Declare a settings field with its default and its one-line help."""
-    return field(default=default, metadata={"help": help})
+class SearchMode(enum.StrEnum):
+    """How search ranks chunks: by meaning and words fused, by meaning only, or by words only."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+) -> Any:
+    """Declare a settings field: its default, its one-line help and the range its value must lie in.
+
+    Args:
+        minimum: the smallest value allowed. maximum: the largest. above: a bound the value must exceed.
+    """
+    return field(default=default, metadata={"help": help, "minimum": minimum, "maximum": maximum, "above": above})
 
 
 @dataclass(frozen=True)
@@ -33,24 +58,39 @@ class Settings:
         "Embedding model: a local sentence-transformers directory, or the bundled all-MiniLM-L6-v2.",
     )
     site_name: str = setting("Ledgerly Help Center", "Name shown in the site header and page titles.")
-    max_query_length: int = setting(2000, "Longest search query accepted, in characters.")
-    default_results: int = setting(10, "Results returned when a search names no count.")
-    max_results: int = setting(50, "Most results one search may ask for.")
-    search_mode: str = setting("hybrid", "Ranking: hybrid (dense + BM25), dense or lexical (BM25 only).")
-    lexical_weight: float = setting(0.2, "Weight of BM25 against meaning in hybrid mode (both as z-scores).")
+    max_query_length: int = setting(2000, "Longest search query accepted, in characters.", minimum=1)
+    default_results: int = setting(10, "Results returned when a search names no count.", minimum=1)
+    max_results: int = setting(50, "Most results one search may ask for.", minimum=1)
+    suggest_results: int = setting(
+        5, "Articles suggested for a customer's message when the request names no count.", minimum=1
+    )
+    search_mode: SearchMode = setting(
+        SearchMode.HYBRID, "Ranking: hybrid (dense + BM25), dense or lexical (BM25 only)."
+    )
+    lexical_weight: float = setting(0.2, "Weight of BM25 against meaning in hybrid mode (both as z-scores).", minimum=0)
     correct_spelling: bool = setting(True, "Correct misspelled query words against the index vocabulary.")
     synonyms: str = setting("", "Optional YAML file of synonym groups (lists of words) used by BM25 matching.")
     reranker: str = setting("", "Optional local cross-encoder folder that re-ranks the top results; off when empty.")
-    rerank_depth: int = setting(20, "Results the re-ranker re-orders when one is configured.")
-    chunk_words: int = setting(150, "Longest section chunk in words; longer sections are split.")
-    chunk_overlap_words: int = setting(30, "Words shared by consecutive pieces of a split section.")
-    embed_batch_size: int = setting(32, "Chunks embedded per model call while indexing.")
-    keep_builds: int = setting(2, "Earlier index builds kept beside the live one.")
-    max_request_bytes: int = setting(64 * 1024, "Largest HTTP request body accepted, in bytes.")
+    rerank_depth: int = setting(20, "Results the re-ranker re-orders when one is configured.", minimum=1)
+    chunk_words: int = setting(150, "Longest section chunk in words; longer sections are split.", minimum=1)
+    chunk_overlap_words: int = setting(30, "Words shared by consecutive pieces of a split section.", minimum=0)
+    embed_batch_size: int = setting(32, "Chunks embedded per model call while indexing.", minimum=1)
+    keep_builds: int = setting(2, "Earlier index builds kept beside the live one.", minimum=0)
+    duplicate_similarity: float = setting(
+        0.92,
+        "Cosine similarity from which `kb check` reports two articles as near-duplicates.",
+        above=0,
+        maximum=1,
+    )
+    max_request_bytes: int = setting(64 * 1024, "Largest HTTP request body accepted, in bytes.", minimum=1)
     database_url: str = setting("", "SQLAlchemy URL of the agents database (empty: SQLite in the index folder).")
     public_url: str = setting("", "Base URL of the public site for links agents copy, e.g. https://help.example.com.")
-    max_message_length: int = setting(20000, "Longest customer message accepted by suggest, in characters.")
+    max_message_length: int = setting(20000, "Longest customer message accepted by suggest, in characters.", minimum=1)
     secure_cookies: bool = setting(False, "Send the agents' session cookie over HTTPS only (set it behind TLS).")
+    session_hours: int = setting(12, "Hours an agent stays signed in to the workspace.", minimum=1)
+    sign_in_attempts_per_minute: int = setting(
+        10, "Agent sign-in attempts allowed per minute from one address.", minimum=1
+    )
     rate_limit_storage: str = setting(
         "memory://", "Flask-Limiter storage for sign-in limits, e.g. redis://127.0.0.1:6379."
     )
@@ -58,58 +98,134 @@ class Settings:
     watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")
     preview: bool = setting(False, "Writer preview at /preview/<slug>: drafts, problem banners; not for production.")
     host: str = setting("127.0.0.1", "Address `kb serve` listens on.")
-    port: int = setting(8000, "Port `kb serve` listens on.")
-    workers: int = setting(1, "Worker processes of `kb serve` (each loads the model once).")
+    port: int = setting(8000, "Port `kb serve` listens on.", minimum=1, maximum=65535)
+    workers: int = setting(1, "Worker processes of `kb serve` (each loads the model once).", minimum=1)
+    threads: int = setting(4, "Threads per `kb serve` worker process, each answering one request at a time.", minimum=1)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from defaults, then `KB_*` variables, then explicit overrides (None is skipped)."""
+        """Build settings from defaults, then `KB_*` variables, then explicit overrides (None is skipped).
+
+        Raises:
+            ConfigError: naming every variable or option whose value is unusable, not just the first.
+        """
         environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
+        raw_values: dict[str, tuple[Any, str]] = {}  # field -> (raw value, where it came from)
         for settings_field in dataclasses.fields(cls):
             variable = env_variable(settings_field.name)
-            if variable in environ and environ[variable] != "":
-                values[settings_field.name] = convert(settings_field, environ[variable], variable)
+            if environ.get(variable, "") != "":
+                raw_values[settings_field.name] = (environ[variable], variable)
         for name, value in overrides.items():
             if value is not None:
-                values[name] = convert(field_named(name), value, f"--{name.replace('_', '-')}")
+                field_named(name)
+                raw_values[name] = (value, f"--{name.replace('_', '-')}")
+        values: dict[str, Any] = {}
+        unreadable: dict[str, str] = {}
+        for name, (raw, source) in raw_values.items():
+            try:
+                values[name] = convert(name, raw, source)
+            except ConfigError as error:
+                unreadable[name] = str(error)
         settings = cls(**values)
-        settings.validate()
+        sources = {name: source for name, (_, source) in raw_values.items()}
+        problems = settings.problems(sources, unreadable)
+        if problems:
+            raise ConfigError(*problems)
         return settings
 
-    def validate(self) -> None:
-        """Reject values no help center can run with."""
-        positive = (
-            "max_query_length",
-            "default_results",
-            "max_results",
-            "chunk_words",
-            "embed_batch_size",
-            "max_request_bytes",
-            "workers",
-            "rerank_depth",
-            "max_message_length",
-        )
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{env_variable(name)} must be at least 1, got {getattr(self, name)}")
-        if not 0 <= self.chunk_overlap_words < self.chunk_words:
-            raise ConfigError("KB_CHUNK_OVERLAP_WORDS must be at least 0 and below KB_CHUNK_WORDS")
-        if self.default_results > self.max_results:
-            raise ConfigError("KB_DEFAULT_RESULTS must not exceed KB_MAX_RESULTS")
-        if self.search_mode not in SEARCH_MODES:
-            raise ConfigError(f"KB_SEARCH_MODE must be one of {', '.join(SEARCH_MODES)}, got {self.search_mode!r}")
-        if self.lexical_weight < 0:
-            raise ConfigError("KB_LEXICAL_WEIGHT must be at least 0")
-        if self.keep_builds < 0:
-            raise ConfigError("KB_KEEP_BUILDS must be at least 0")
-        if not 0 < self.port < 65536:
-            raise ConfigError(f"KB_PORT must be between 1 and 65535, got {self.port}")
+    def problems(
+        self, sources: Mapping[str, str] | None = None, unreadable: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Every value outside its field's range, in field order, then every broken rule between fields.
+
+        Args:
+            sources: where each value came from (`KB_PORT`, `--port`), to name it; the variable by default.
+            unreadable: the problem of each field whose raw value could not be read at all.
+        """
+        sources = sources or {}
+        by_field = dict(unreadable or {})
+        for settings_field in dataclasses.fields(self):
+            name = settings_field.name
+            problem = None if name in by_field else range_problem(getattr(self, name), settings_field.metadata)
+            if problem:
+                by_field[name] = f"{sources.get(name, env_variable(name))} {problem}"
+        found = [
+            by_field[settings_field.name]
+            for settings_field in dataclasses.fields(self)
+            if settings_field.name in by_field
+        ]
+        for names, rule in CROSS_FIELD_RULES:
+            problem = None if by_field.keys() & set(names) else rule(self)
+            if problem:
+                found.append(problem)
+        return found
+
+
+CrossFieldRule = Callable[["Settings"], "str | None"]
+CROSS_FIELD_RULES: list[tuple[tuple[str, ...], CrossFieldRule]] = []
+
+
+def cross_field_rule(*names: str) -> Callable[[CrossFieldRule], CrossFieldRule]:
+    """Register a check between the fields `names`; it is skipped when one of them is already reported."""
+
+    def register(rule: CrossFieldRule) -> CrossFieldRule:
+        CROSS_FIELD_RULES.append((names, rule))
+        return rule
+
+    return register
+
+
+@cross_field_rule("chunk_overlap_words", "chunk_words")
+def overlap_below_chunk_words(settings: Settings) -> str | None:
+    """Consecutive pieces of a split section must move forward, so they share fewer words than a piece holds."""
+    if settings.chunk_overlap_words < settings.chunk_words:
+        return None
+    return (
+        f"KB_CHUNK_OVERLAP_WORDS must be below KB_CHUNK_WORDS, "
+        f"got {settings.chunk_overlap_words} and {settings.chunk_words}"
+    )
+
+
+@cross_field_rule("default_results", "max_results")
+def default_results_within_max(settings: Settings) -> str | None:
+    """A search that names no count must get an answer, not an 'out of range' error."""
+    if settings.default_results <= settings.max_results:
+        return None
+    return (
+        f"KB_DEFAULT_RESULTS must not exceed KB_MAX_RESULTS, got {settings.default_results} and {settings.max_results}"
+    )
+
+
+@cross_field_rule("suggest_results", "max_results")
+def suggest_results_within_max(settings: Settings) -> str | None:
+    """A suggestion request that names no count must get an answer too."""
+    if settings.suggest_results <= settings.max_results:
+        return None
+    return (
+        f"KB_SUGGEST_RESULTS must not exceed KB_MAX_RESULTS, got {settings.suggest_results} and {settings.max_results}"
+    )
+
+
+def range_problem(value: Any, limits: Mapping[str, Any]) -> str | None:
+    """What is wrong with `value` given a field's minimum, maximum and exclusive lower bound, if anything."""
+    minimum, maximum, above = limits.get("minimum"), limits.get("maximum"), limits.get("above")
+    too_low = (minimum is not None and value < minimum) or (above is not None and value <= above)
+    too_high = maximum is not None and value > maximum
+    if not (too_low or too_high):
+        return None
+    if above is not None:
+        lower = f"above {above}"
+        return f"must be {lower} and at most {maximum}, got {value}" if maximum is not None else f"must be {lower}"
+    if minimum is not None and maximum is not None:
+        return f"must be between {minimum} and {maximum}, got {value}"
+    if minimum is not None:
+        return f"must be at least {minimum}, got {value}"
+    return f"must be at most {maximum}, got {value}"
 
 
 def env_variable(name: str) -> str:
     """The environment variable that sets the field `name`."""
-    return f"KB_{name.upper()}"
+    return f"{VARIABLE_PREFIX}{name.upper()}"
 
 
 def field_named(name: str) -> dataclasses.Field[Any]:
@@ -119,29 +235,63 @@ def field_named(name: str) -> dataclasses.Field[Any]:
     raise ConfigError(f"unknown setting {name!r}")
 
 
-def convert(settings_field: dataclasses.Field[Any], raw: Any, source: str) -> Any:
-    """Turn a raw value (usually a string) into the field's type, naming `source` on failure."""
-    kind = settings_field.type
-    if kind in ("Path", Path):
+@functools.cache
+def field_types() -> dict[str, Any]:
+    """Each field's type as a class (the annotations are strings under `from __future__ import annotations`)."""
+    return typing.get_type_hints(Settings)
+
+
+def convert(name: str, raw: Any, source: str) -> Any:
+    """Turn a raw value (usually a string) into the type of the field `name`, naming `source` on failure."""
+    kind = field_types()[name]
+    if isinstance(raw, kind):
+        return raw
+    if kind is Path:
         return Path(raw).expanduser()
-    if kind in ("bool", bool):
-        if isinstance(raw, bool):
-            return raw
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        try:
+            return kind(str(raw).strip().lower())
+        except ValueError:
+            choices = ", ".join(str(member.value) for member in kind)
+            raise ConfigError(f"{source} must be one of {choices}, got {raw!r}") from None
+    if kind is bool:
         word = str(raw).strip().lower()
         if word in TRUE_WORDS | FALSE_WORDS:
             return word in TRUE_WORDS
         raise ConfigError(f"{source} must be true or false, got {raw!r}")
-    if kind in ("float", float):
+    if kind is float:
         try:
-            return float(raw)
+            number = float(raw)
         except (TypeError, ValueError):
-            raise ConfigError(f"{source} must be a number, got {raw!r}") from None
-    if kind in ("int", int):
+            number = math.nan
+        if not math.isfinite(number):
+            raise ConfigError(f"{source} must be a number, got {raw!r}")
+        return number
+    if kind is int:
         try:
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigError(f"{source} must be a whole number, got {raw!r}") from None
     return str(raw)
+
+
+def unknown_variable_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each `KB_*` variable that is no setting (a typo, most likely), naming the closest one.
+
+    Variables starting with `KB_TEST_` belong to the test suite and are never warned about.
+    """
+    environ = os.environ if environ is None else environ
+    known = [env_variable(settings_field.name) for settings_field in dataclasses.fields(Settings)]
+    known_names = [variable.removeprefix(VARIABLE_PREFIX) for variable in known]
+    warnings = []
+    for variable in sorted(environ):
+        if not variable.startswith(VARIABLE_PREFIX) or variable.startswith(TEST_PREFIX) or variable in known:
+            continue
+        # Compared without the shared prefix, which would make every name look alike.
+        closest = difflib.get_close_matches(variable.removeprefix(VARIABLE_PREFIX), known_names, n=1)
+        hint = f"did you mean {env_variable(closest[0].lower())}?" if closest else "it is ignored."
+        warnings.append(f"{variable} is not a kb setting; {hint}")
+    return warnings
 
 
 def describe_settings() -> list[tuple[str, str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from collections.abc import Callable
@@ -12,12 +11,18 @@ from typing import Any, TypeVar
 import click
 
 from kb import __version__
-from kb.authoring.rules import DEFAULT_SIMILARITY
-from kb.config import Settings
+from kb.config import SearchMode, Settings, env_variable, unknown_variable_warnings
+from kb.content.articles import Visibility
 from kb.errors import ArticleError, ConfigError, KbError
 from kb.index.embedder import make_embedder
+from kb.search.service import Audience
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def env_and_default(name: str) -> str:
+    """'env KB_NAME; default VALUE' for an option's help, from the settings registry."""
+    return f"env {env_variable(name)}; default {getattr(Settings(), name)}"
 
 
 def location_options(function: F) -> F:
@@ -30,36 +35,35 @@ def location_options(function: F) -> F:
         "index",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Index folder [env KB_INDEX; default .kb-index].",
+        help=f"Index folder [{env_and_default('index')}].",
     )(function)
     function = click.option(
         "--articles",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Articles folder [env KB_ARTICLES; default ./articles].",
+        help=f"Articles folder [{env_and_default('articles')}].",
     )(function)
     return function
 
 
-def reports_errors(function: F) -> F:
-    """Turn KbError into 'Error: message' on stderr and the error's exit code, never a traceback."""
+class KbGroup(click.Group):
+    """The `kb` command group: the one place a KbError becomes 'Error: message' and its exit code."""
 
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
+        for warning in unknown_variable_warnings():
+            click.echo(f"Warning: {warning}", err=True)
         try:
-            return function(*args, **kwargs)
-        except KbError as error:
+            return super().invoke(ctx)
+        except KbError as error:  # settings errors too: each command loads its settings inside this call
             click.echo(f"Error: {error}", err=True)
-            sys.exit(error.exit_code)
-
-    return wrapper  # type: ignore[return-value]
+            ctx.exit(error.exit_code)
 
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings.from_env(**overrides)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KbGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kb")
 def cli() -> None:
     """kb: a self-service help center with semantic search.
@@ -72,7 +76,6 @@ def cli() -> None:
 @cli.command()
 @location_options
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any article has an error.")
-@reports_errors
 def index(articles: Path | None, index: Path | None, model: str | None, strict: bool) -> None:
     """Build the search index from the articles folder (only changed sections are re-embedded)."""
     from indexer.build import build_index
@@ -107,10 +110,10 @@ def index(articles: Path | None, index: Path | None, model: str | None, strict: 
 @click.option(
     "--similarity",
     type=click.FloatRange(0, 1, min_open=True),
-    default=DEFAULT_SIMILARITY,
-    show_default=True,
+    default=None,
     metavar="FLOAT",
-    help="Warn about two articles whose vectors are at least this similar (cosine).",
+    help=f"Warn about two articles whose vectors are at least this similar (cosine) "
+    f"[{env_and_default('duplicate_similarity')}].",
 )
 @click.option("--no-similarity", is_flag=True, help="Skip the near-duplicate check, and with it the model.")
 @click.option(
@@ -120,13 +123,12 @@ def index(articles: Path | None, index: Path | None, model: str | None, strict: 
     metavar="FILE",
     help="Golden-queries YAML file: each query must find its article within its rank.",
 )
-@reports_errors
 def check(
     articles: Path | None,
     index: Path | None,
     model: str | None,
     output_format: str,
-    similarity: float,
+    similarity: float | None,
     no_similarity: bool,
     queries: Path | None,
 ) -> None:
@@ -138,8 +140,8 @@ def check(
     """
     from kb_cli.check_command import run_check
 
-    settings = load_settings(articles=articles, index=index, model=model)
-    threshold = None if no_similarity else similarity
+    settings = load_settings(articles=articles, index=index, model=model, duplicate_similarity=similarity)
+    threshold = None if no_similarity else settings.duplicate_similarity
     embedder = make_embedder(settings) if threshold is not None or queries is not None else None
     report = run_check(settings, embedder, threshold, queries)
     if output_format == "json":
@@ -168,9 +170,8 @@ def check(
     "--articles",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Articles folder [env KB_ARTICLES; default ./articles].",
+    help=f"Articles folder [{env_and_default('articles')}].",
 )
-@reports_errors
 def new(title: str, category: str | None, articles: Path | None) -> None:
     """Create an article for TITLE from a template, and print its path."""
     from kb.authoring.scaffold import create_article
@@ -181,17 +182,18 @@ def new(title: str, category: str | None, articles: Path | None) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "count", type=int, default=None, help="Number of articles to return [default 10].")
+@click.option(
+    "-k", "count", type=int, default=None, help=f"Number of articles to return [{env_and_default('default_results')}]."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option(
     "--audience",
-    type=click.Choice(["public", "agent", "preview"]),
-    default="public",
+    type=click.Choice([audience.value for audience in Audience]),
+    default=Audience.PUBLIC.value,
     show_default=True,
     help="public: customers; agent: internal articles too; preview: drafts too.",
 )
 @location_options
-@reports_errors
 def search(
     query: str,
     count: int | None,
@@ -203,13 +205,14 @@ def search(
 ) -> None:
     """Search the published index, as the site does."""
     from kb.live import LiveHelpCenter
-    from kb.search.service import Audience
 
     settings = load_settings(articles=articles, index=index, model=model)
     help_center = LiveHelpCenter(settings, make_embedder(settings)).get()
     response = help_center.search(query, count or settings.default_results, Audience(audience))
     if as_json:
-        click.echo(json.dumps(response.to_json(include_visibility=audience != "public"), ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(response.to_json(include_visibility=audience != Audience.PUBLIC), ensure_ascii=False, indent=2)
+        )
         return
     if response.corrected_query:
         click.echo(f"Showing results for: {response.corrected_query}")
@@ -217,7 +220,7 @@ def search(
         click.echo("No matching articles.")
     for rank, result in enumerate(response.results, start=1):
         section = f" › {result.section}" if result.section else ""
-        marker = "" if result.visibility == "public" else f" [{result.visibility}]"
+        marker = "" if result.visibility == Visibility.PUBLIC else f" [{result.visibility}]"
         click.echo(f"{rank}. {result.title}{section}{marker}  ({result.score:.3f})")
         click.echo(f"   {result.url}")
         click.echo(f"   {result.snippet}")
@@ -228,9 +231,9 @@ def search(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of metrics.")
 @click.option(
     "--mode",
-    type=click.Choice(["hybrid", "dense", "lexical"]),
+    type=click.Choice([mode.value for mode in SearchMode]),
     default=None,
-    help="Ranking to measure [default: KB_SEARCH_MODE, hybrid].",
+    help=f"Ranking to measure [{env_and_default('search_mode')}].",
 )
 @click.option(
     "--workdir",
@@ -239,7 +242,6 @@ def search(
     help="Keep the generated articles and index here, so a rerun reuses the embeddings.",
 )
 @click.option("--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL].")
-@reports_errors
 def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Path | None, model: str | None) -> None:
     """Score search on a BEIR-layout DATASET folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."""
     import tempfile
@@ -260,9 +262,9 @@ def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Pa
 
 @cli.command()
 @location_options
-@click.option("--host", default=None, help="Address to listen on [env KB_HOST; default 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port to listen on [env KB_PORT; default 8000].")
-@click.option("--workers", type=int, default=None, help="Worker processes [env KB_WORKERS; default 1].")
+@click.option("--host", default=None, help=f"Address to listen on [{env_and_default('host')}].")
+@click.option("--port", type=int, default=None, help=f"Port to listen on [{env_and_default('port')}].")
+@click.option("--workers", type=int, default=None, help=f"Worker processes [{env_and_default('workers')}].")
 @click.option("--debug", is_flag=True, help="Flask's development server with reloading and tracebacks.")
 @click.option(
     "--watch",
@@ -276,7 +278,6 @@ def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Pa
     default=None,
     help="Writer preview: drafts at /preview/<slug> with banners for problems [env KB_PREVIEW].",
 )
-@reports_errors
 def serve(
     articles: Path | None,
     index: Path | None,
@@ -334,7 +335,6 @@ def wait_for_first_build(settings: Settings, timeout: float = 600.0) -> None:
 
 @cli.command()
 @location_options
-@reports_errors
 def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
     """Keep the index up to date: rebuild after every saved change until interrupted."""
     from kb_cli.watch_command import run_watcher
@@ -368,7 +368,6 @@ def agent_storage(index: Path | None):  # type: ignore[no-untyped-def]
     default=None,
     help="Index folder whose database holds the agents [env KB_INDEX], unless KB_DATABASE_URL is set.",
 )
-@reports_errors
 def agents_add(name: str, ask_password: bool, index: Path | None) -> None:
     """Create agent NAME and print its API token (shown this once; only its hash is stored)."""
     password = None
@@ -389,7 +388,6 @@ def agents_add(name: str, ask_password: bool, index: Path | None) -> None:
     default=None,
     help="Index folder whose database holds the agents [env KB_INDEX].",
 )
-@reports_errors
 def agents_list(index: Path | None) -> None:
     """List agents with when they were created and last seen."""
     found = agent_storage(index).agents()
@@ -410,7 +408,6 @@ def agents_list(index: Path | None) -> None:
     default=None,
     help="Index folder whose database holds the agents [env KB_INDEX].",
 )
-@reports_errors
 def agents_remove(name: str, index: Path | None) -> None:
     """Delete agent NAME; its token and sessions stop working at once."""
     agent_storage(index).remove_agent(name)

@@ -7,6 +7,18 @@ from typing import Any
 from kb.config import Settings
 
 
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    """Gunicorn's configuration for `settings`: threaded workers, so one slow request blocks no other."""
+    return {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "timeout": 60,
+        "accesslog": "-",
+    }
+
+
 def run_server(settings: Settings, debug: bool = False) -> None:
     from web import create_app
 
@@ -19,15 +31,7 @@ def run_server(settings: Settings, debug: bool = False) -> None:
 
     class HelpCenterServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{settings.host}:{settings.port}",
-                "workers": settings.workers,
-                "worker_class": "gthread",
-                "threads": 4,
-                "timeout": 60,
-                "accesslog": "-",
-            }
-            for key, value in options.items():
+            for key, value in gunicorn_options(settings).items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:

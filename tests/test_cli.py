@@ -365,3 +365,50 @@ def test_eval_copes_with_untitled_documents_and_long_or_empty_queries(runner: Cl
     metrics = json.loads(result.stdout)
     assert metrics["queries"] == 3
     assert metrics["p@1"] == 0.6667  # the empty query finds nothing; the other two come first
+
+
+def test_a_misspelled_variable_is_warned_about_once_on_stderr(runner: CliRunner, tmp_path: Path) -> None:
+    environ = {"KB_LEXICAL_WIEGHT": "0.5", "KB_TEST_POSTGRES_URL": "postgresql://db/test"}
+    result = runner.invoke(cli, ["agents", "list", "--index", str(tmp_path / "index")], env=environ)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: KB_LEXICAL_WIEGHT is not a kb setting; did you mean KB_LEXICAL_WEIGHT?\n"
+        "No agents yet: add one with 'kb agents add NAME'.\n"
+    )
+
+
+def test_every_bad_setting_is_one_error_line_with_exit_status_2(runner: CliRunner, tmp_path: Path) -> None:
+    environ = {"KB_PORT": "eighty", "KB_WORKERS": "0"}
+    result = runner.invoke(cli, ["serve", "--index", str(tmp_path / "none")], env=environ)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: 2 problems with the settings: KB_PORT must be a whole number, got 'eighty'; "
+        "KB_WORKERS must be at least 1, got 0\n"
+    )
+
+
+def test_the_near_duplicate_threshold_comes_from_the_settings(runner: CliRunner, tmp_path: Path) -> None:
+    articles = tmp_path / "articles"
+    # The fake embedder gives these two a cosine of 0.87: below the default threshold, 0.92.
+    write_article(
+        articles,
+        "refunds.md",
+        "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 30 days.\n",
+    )
+    write_article(
+        articles,
+        "returns.md",
+        "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 60 weeks.\n",
+    )
+    command = ["check", "--articles", str(articles), "--index", str(tmp_path / "index")]
+    assert runner.invoke(cli, command).stdout == ""
+    lower = runner.invoke(cli, command, env={"KB_DUPLICATE_SIMILARITY": "0.85"})
+    assert lower.stdout == "returns.md:1: warning: looks like refunds.md (0.87)\n"
+    assert runner.invoke(cli, [*command, "--similarity", "0.9"], env={"KB_DUPLICATE_SIMILARITY": "0.85"}).stdout == ""
+
+
+def test_the_server_runs_the_configured_threads_per_worker() -> None:
+    from kb_cli.serve_command import gunicorn_options
+
+    options = gunicorn_options(Settings.from_env({"KB_THREADS": "8", "KB_WORKERS": "3"}))
+    assert (options["worker_class"], options["workers"], options["threads"]) == ("gthread", 3, 8)

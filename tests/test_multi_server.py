@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kb.config import Settings
-from kb.store.database import Storage, StorageError
+from kb.errors import StorageError
+from kb.store.database import Storage
 from web import create_app
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from typing import Any
 
 from flask import Flask
 
-from kb.config import Settings
+from kb.config import Settings, unknown_variable_warnings
+from kb.content.articles import Visibility
 from kb.live import LiveHelpCenter
 
 
@@ -18,14 +20,24 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     """
     app = Flask(__name__)
     test_config = dict(test_config or {})
-    settings = test_config.pop("KB_SETTINGS", None) or settings or Settings.from_env()
+    settings = test_config.pop("KB_SETTINGS", None) or settings
+    if settings is None:
+        settings = Settings.from_env()
+        for warning in unknown_variable_warnings():
+            app.logger.warning(warning)
+    # Assigned, not setdefault: Flask's own defaults (no Secure flag, 31-day sessions) are already in app.config.
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=settings.session_hours),
         KB_SETTINGS=settings,
     )
     app.config.update(test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
+    app.jinja_env.globals["Visibility"] = Visibility
     embedder = app.config.get("KB_EMBEDDER")
     if embedder is None:
         from kb.index.embedder import make_embedder

@@ -26,7 +26,7 @@ def public_base() -> str:
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: f"{settings().sign_in_attempts_per_minute} per minute", methods=["POST"])
 def sign_in() -> Any:
     error = None
     if request.method == "POST":
@@ -82,7 +82,7 @@ def suggest() -> str:
             error = f"The message is {len(message)} characters long; the limit is {settings().max_message_length}."
         else:
             try:
-                response = help_center().search_service.suggest(message, min(5, settings().max_results))
+                response = help_center().search_service.suggest(message)
             except QueryError as problem:
                 error = str(problem)
     return render_template(

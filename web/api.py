@@ -17,7 +17,6 @@ from web.openapi import openapi_document
 from web.state import help_center, settings
 
 blueprint = Blueprint("api", __name__)
-SUGGESTIONS = 5
 
 
 def result_count() -> int:
@@ -109,7 +108,7 @@ def json_body() -> dict[str, Any]:
 def suggest() -> Response:
     """Articles to send for a customer's message; internal articles included and marked."""
     data = json_body()
-    text, count = data.get("text"), data.get("k", min(SUGGESTIONS, settings().max_results))
+    text, count = data.get("text"), data.get("k", settings().suggest_results)
     if not isinstance(text, str) or not text.strip():
         raise QueryError("'text' must be the customer's message as a non-empty string")
     if len(text) > settings().max_message_length:

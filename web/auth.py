@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -82,10 +81,6 @@ def safe_next(target: str | None) -> str:
 def init_app(app: Flask) -> None:
     config = app.config["KB_SETTINGS"]
     app.extensions["kb_storage"] = Storage(config.database_url or default_database_url(config.index))
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SECURE", config.secure_cookies)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", datetime.timedelta(hours=12))  # one working day
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.rate_limit_storage)
     csrf.init_app(app)

@@ -5,15 +5,9 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import IndexFormatError, IndexNotFoundError, KbError, ModelLoadError, ModelMismatchError, QueryError
+from kb.errors import KbError
 
-STATUS_OF = {
-    QueryError: 400,
-    IndexNotFoundError: 503,
-    IndexFormatError: 503,
-    ModelMismatchError: 503,
-    ModelLoadError: 503,
-}
+# Errors raised by Flask and Werkzeug carry a status only: the code each status gets.
 CODE_OF_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -36,8 +30,7 @@ def error_response(status: int, code: str, message: str) -> tuple[Response | str
 
 
 def handle_kb_error(error: KbError) -> tuple[Response | str, int]:
-    status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 500)
-    return error_response(status, error.code, str(error))
+    return error_response(error.http_status, error.code, str(error))
 
 
 def handle_http_error(error: HTTPException) -> Response | HTTPException:

@@ -6,12 +6,12 @@ from typing import Any
 
 import kb
 from kb.config import Settings
-from kb.content.articles import VISIBILITIES
+from kb.content.articles import Visibility
+from kb.errors import error_classes
 from kb.store.database import LINK_ACTIONS
-from web.errors import CODE_OF_STATUS, STATUS_OF
+from web.errors import CODE_OF_STATUS
 
 JSON = "application/json"
-SUGGEST_DEFAULT_RESULTS = 5  # what web.api.suggest uses when the body names no 'k'
 AGENT_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
@@ -43,8 +43,8 @@ def json_content(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def error_codes(status: int) -> list[str]:
-    """The `error.code` values web.errors gives this status."""
-    codes = sorted({kind.code for kind, kind_status in STATUS_OF.items() if kind_status == status})
+    """The `error.code` values web.errors gives this status: those of the KbError classes that carry it."""
+    codes = sorted({kind.code for kind in error_classes() if kind.http_status == status})
     if status in CODE_OF_STATUS:
         codes.append(CODE_OF_STATUS[status])
     return codes
@@ -65,7 +65,7 @@ def header(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
 
 
-def schemas() -> dict[str, Any]:
+def schemas(settings: Settings) -> dict[str, Any]:
     text = {"type": "string"}
     search_result = {
         "slug": text,
@@ -97,7 +97,7 @@ def schemas() -> dict[str, Any]:
             "One article to send, marked public or internal (agents only).",
             {
                 **search_result,
-                "visibility": {"type": "string", "enum": list(VISIBILITIES)},
+                "visibility": {"type": "string", "enum": list(Visibility)},
             },
         ),
         "SuggestResponse": strict_object(
@@ -166,7 +166,7 @@ def schemas() -> dict[str, Any]:
                 "k": {
                     "type": "integer",
                     "minimum": 1,
-                    "default": SUGGEST_DEFAULT_RESULTS,
+                    "default": settings.suggest_results,
                     "description": "How many articles to suggest.",
                 },
             },
@@ -379,7 +379,7 @@ def openapi_document(settings: Settings) -> dict[str, Any]:
         ],
         "paths": paths(settings),
         "components": {
-            "schemas": schemas(),
+            "schemas": schemas(settings),
             "responses": responses(settings),
             "securitySchemes": {
                 "bearerAuth": {

@@ -11,16 +11,9 @@ from pathlib import Path
 import yaml
 
 from kb.content.slugs import slugify
-from kb.errors import KbError
+from kb.errors import DatasetError
 
 CUTOFFS_RECALL = (1, 5, 10, 100)
-
-
-class DatasetError(KbError):
-    """A BEIR-layout folder is missing a file or has a malformed line."""
-
-    code = "invalid_dataset"
-    exit_code = 2
 
 
 @dataclass

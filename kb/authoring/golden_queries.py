@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import yaml
 
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.content.slugs import SLUG_PATTERN
 from kb.errors import QueryError
 from kb.search.service import Audience, SearchService
@@ -47,12 +47,12 @@ def read_entry(node: yaml.Node, values: Any, path: str) -> tuple[GoldenQuery | N
     """One entry from its YAML node (for the lines) and its loaded value."""
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.MappingNode) or not isinstance(values, dict):
-        return None, [Problem(path, line, "error", "each entry must be a mapping with 'query' and 'expect'")]
+        return None, [Problem(path, line, Severity.ERROR, "each entry must be a mapping with 'query' and 'expect'")]
     lines = {str(key_node.value): key_node.start_mark.line + 1 for key_node, _ in node.value}
     problems: list[Problem] = []
 
     def fail(key: str, message: str) -> None:
-        problems.append(Problem(path, lines.get(key, line), "error", message))
+        problems.append(Problem(path, lines.get(key, line), Severity.ERROR, message))
 
     for key in map(str, values):
         if key not in KNOWN_KEYS:
@@ -91,15 +91,18 @@ def load_golden_queries(file: Path, path: str | None = None) -> tuple[list[Golde
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        return [], [Problem(path, mark.line + 1 if mark else 1, "error", f"invalid YAML: {problem}")]
+        return [], [Problem(path, mark.line + 1 if mark else 1, Severity.ERROR, f"invalid YAML: {problem}")]
     except (OSError, UnicodeDecodeError) as error:
-        return [], [Problem(path, None, "error", f"cannot be read: {error}")]
+        return [], [Problem(path, None, Severity.ERROR, f"cannot be read: {error}")]
     if root is None:
-        return [], [Problem(path, 1, "error", "no queries: the file must be a list of 'query'/'expect' entries")]
+        return [], [Problem(path, 1, Severity.ERROR, "no queries: the file must be a list of 'query'/'expect' entries")]
     if not isinstance(root, yaml.SequenceNode) or not isinstance(data, list):
         return [], [
             Problem(
-                path, root.start_mark.line + 1, "error", "the file must be a list of entries with 'query' and 'expect'"
+                path,
+                root.start_mark.line + 1,
+                Severity.ERROR,
+                "the file must be a list of entries with 'query' and 'expect'",
             )
         ]
     queries: list[GoldenQuery] = []
@@ -117,7 +120,7 @@ def judge_query(golden: GoldenQuery, service: SearchService, path: str) -> Probl
     index = service.index
 
     def fail(message: str) -> Problem:
-        return Problem(path, golden.line, "error", f"'{golden.shown_query}' {message}")
+        return Problem(path, golden.line, Severity.ERROR, f"'{golden.shown_query}' {message}")
 
     slug = golden.expect if golden.expect in index.articles else index.aliases.get(golden.expect)
     if slug is None:

@@ -12,15 +12,14 @@ import numpy as np
 
 from kb.authoring.slug_history import historical_slugs
 from kb.content.articles import Article
-from kb.content.chunking import SECTION, Chunk
+from kb.content.chunking import Chunk, ChunkKind
 from kb.content.compiler import CompiledArticle, CompiledHelpCenter
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.errors import KbError
 from kb.index.embedder import Embedder
 from kb.index.format import load_published_index
 from kb.urls import article_url
 
-DEFAULT_SIMILARITY = 0.92
 ARTICLE_PATH_PREFIX = article_url("")
 
 
@@ -83,7 +82,7 @@ def missing_sections(compiled: CompiledHelpCenter) -> list[Problem]:
                 Problem(
                     article.path,
                     lines[min(occurrence, len(lines) - 1)],
-                    "error",
+                    Severity.ERROR,
                     f"link to missing section '{label}#{anchor}'",
                 )
             )
@@ -102,7 +101,7 @@ def empty_articles(compiled: CompiledHelpCenter) -> list[Problem]:
         text = body_text(item)
         if not text or text.lower() == " ".join(article.title.split()).lower():
             problems.append(
-                Problem(article.path, article.line_of("title"), "error", "article has no text below its title")
+                Problem(article.path, article.line_of("title"), Severity.ERROR, "article has no text below its title")
             )
     return problems
 
@@ -112,7 +111,7 @@ def missing_summaries(compiled: CompiledHelpCenter) -> list[Problem]:
         Problem(
             item.article.path,
             item.article.line_of("title"),
-            "warning",
+            Severity.WARNING,
             "no summary: search results and lists show the first sentence instead",
         )
         for item in compiled.articles
@@ -141,7 +140,7 @@ def renamed_without_alias(compiled: CompiledHelpCenter, root: Path) -> list[Prob
                 Problem(
                     article.path,
                     article.line_of(key),
-                    "warning",
+                    Severity.WARNING,
                     f"slug changed from '{old}' to '{article.slug}' in git history: "
                     f"add '{old}' to aliases so old links keep working",
                 )
@@ -182,7 +181,7 @@ def article_vectors(
     """One unit vector per article: the normalised mean of its section chunks' vectors (by text hash)."""
     rows = np.zeros((len(articles), dimension), dtype=np.float32)
     for row, item in enumerate(articles):
-        section_vectors = [chunk_vectors[chunk.text_hash] for chunk in item.chunks if chunk.kind == SECTION]
+        section_vectors = [chunk_vectors[chunk.text_hash] for chunk in item.chunks if chunk.kind == ChunkKind.SECTION]
         if section_vectors:
             mean = np.mean(section_vectors, axis=0)
             norm = float(np.linalg.norm(mean))
@@ -192,11 +191,11 @@ def article_vectors(
 
 def section_chunks(compiled: CompiledHelpCenter) -> list[Chunk]:
     """The chunks whose vectors near-duplicate detection needs."""
-    return [chunk for item in compiled.articles for chunk in item.chunks if chunk.kind == SECTION]
+    return [chunk for item in compiled.articles for chunk in item.chunks if chunk.kind == ChunkKind.SECTION]
 
 
 def near_duplicates(
-    compiled: CompiledHelpCenter, chunk_vectors: Mapping[str, np.ndarray], threshold: float = DEFAULT_SIMILARITY
+    compiled: CompiledHelpCenter, chunk_vectors: Mapping[str, np.ndarray], threshold: float
 ) -> list[Problem]:
     """A warning on the later path of each pair of articles whose vectors' cosine reaches `threshold`.
 
@@ -214,7 +213,10 @@ def near_duplicates(
         score = min(float(similarity[earlier, later]), 1.0)
         problems.append(
             Problem(
-                articles[later].article.path, 1, "warning", f"looks like {articles[earlier].article.path} ({score:.2f})"
+                articles[later].article.path,
+                1,
+                Severity.WARNING,
+                f"looks like {articles[earlier].article.path} ({score:.2f})",
             )
         )
     return problems

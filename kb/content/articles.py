@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import datetime
+import enum
 import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.content.front_matter import FieldReader, parse_article_text
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.content.slugs import SLUG_PATTERN, humanize, slugify
 from kb.errors import ArticleError
 
-PUBLIC = "public"
-INTERNAL = "internal"
-VISIBILITIES = (PUBLIC, INTERNAL)
+
+class Visibility(enum.StrEnum):
+    """Who may read an article: customers too, or agents only."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
 DEFAULT_CATEGORY = "general"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 KNOWN_KEYS = frozenset(
@@ -51,7 +57,7 @@ class Article:
     summary: str = ""
     aliases: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
-    visibility: str = PUBLIC
+    visibility: Visibility = Visibility.PUBLIC
     draft: bool = False
     locale: str = "en"
     updated: datetime.date | None = None
@@ -62,7 +68,7 @@ class Article:
     @property
     def is_public(self) -> bool:
         """Customers may see it: public and not a draft."""
-        return self.visibility == PUBLIC and not self.draft
+        return self.visibility == Visibility.PUBLIC and not self.draft
 
     def line_of(self, key: str) -> int:
         """The file line of a front-matter key, or 1 when the key is absent."""
@@ -79,14 +85,14 @@ def read_article(
     try:
         metadata, key_lines, body, body_start_line = parse_article_text(text, path)
     except ArticleError as error:
-        return None, [Problem(error.path, error.line, "error", error.message)]
+        return None, [Problem(error.path, error.line, Severity.ERROR, error.message)]
     fields = FieldReader(metadata, key_lines, path)
     for key in metadata:
         if key not in KNOWN_KEYS:
             fields.fail(
                 str(key),
                 f"unknown key '{key}' is ignored (known keys: {', '.join(sorted(KNOWN_KEYS))})",
-                severity="warning",
+                severity=Severity.WARNING,
             )
 
     title = fields.string("title")
@@ -111,10 +117,12 @@ def read_article(
     category_source = fields.string("category") or (folder_parts[0] if folder_parts else "")
     category = slugify(category_source) or DEFAULT_CATEGORY
 
-    visibility = fields.string("visibility", default=PUBLIC).lower()
-    if visibility not in VISIBILITIES:
-        fields.fail("visibility", f"'visibility' must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
-        visibility = INTERNAL  # fail closed: never publish what the writer may have meant to hide
+    written = fields.string("visibility", default=Visibility.PUBLIC).lower()
+    if written in tuple(Visibility):
+        visibility = Visibility(written)
+    else:
+        fields.fail("visibility", f"'visibility' must be one of {', '.join(Visibility)}, got {written!r}")
+        visibility = Visibility.INTERNAL  # fail closed: never publish what the writer may have meant to hide
 
     locale = fields.string("locale", default="en")
     if not LOCALE_PATTERN.match(locale):

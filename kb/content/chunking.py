@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from dataclasses import dataclass
 
 from kb.content.rendering import Section
 
-SECTION = "section"
-QUESTION = "question"
+
+class ChunkKind(enum.StrEnum):
+    """What a chunk holds: a passage of a section, or a customer phrasing from the front matter."""
+
+    SECTION = "section"
+    QUESTION = "question"
 
 
 @dataclass(frozen=True)
@@ -20,13 +25,13 @@ class Chunk:
     section: str  # the section's heading, "" for the introduction
     heading_path: tuple[str, ...]
     text: str  # the passage as a reader sees it
-    kind: str = SECTION  # SECTION, or QUESTION for a customer phrasing from the front matter
+    kind: ChunkKind = ChunkKind.SECTION
     keywords: str = ""  # the article's tags, matched by the lexical ranker on its first chunk
 
     @property
     def embedding_text(self) -> str:
         """What the model embeds: the title and heading path give the passage its context."""
-        if self.kind == QUESTION:
+        if self.kind == ChunkKind.QUESTION:
             return self.text
         return f"{' > '.join(self.heading_path)}\n{self.text}"
 
@@ -84,5 +89,5 @@ def chunk_article(
             first.slug, first.anchor, first.section, first.heading_path, first.text, first.kind, keywords=" ".join(tags)
         )
     for question in questions:
-        chunks.append(Chunk(slug, "", "", (title,), question, kind=QUESTION))
+        chunks.append(Chunk(slug, "", "", (title,), question, kind=ChunkKind.QUESTION))
     return chunks

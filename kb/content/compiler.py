@@ -13,7 +13,7 @@ from kb.config import Settings
 from kb.content.articles import Article
 from kb.content.chunking import Chunk, chunk_article
 from kb.content.loading import ParseCache, load_articles
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.content.rendering import RenderedBody, render_markdown
 from kb.urls import article_url, media_url
 
@@ -115,11 +115,11 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
     folder = posixpath.dirname(article.path)
     rendered = render_markdown(article.body, resolver.for_article(article), resolver.for_image(folder))
     problems = [
-        Problem(article.path, line_containing(article, href), "error", f"link to missing article '{href}'")
+        Problem(article.path, line_containing(article, href), Severity.ERROR, f"link to missing article '{href}'")
         for href in rendered.unresolved_links
     ]
     problems += [
-        Problem(article.path, line_containing(article, source), "error", f"image not found: '{source}'")
+        Problem(article.path, line_containing(article, source), Severity.ERROR, f"image not found: '{source}'")
         for source in rendered.unresolved_images
     ]
     related: list[str] = []
@@ -127,7 +127,12 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
         slug = resolver.by_name.get(name)  # an old slug (alias) counts as its article
         if slug is None:
             problems.append(
-                Problem(article.path, article.line_of("related"), "error", f"'related' names missing article '{name}'")
+                Problem(
+                    article.path,
+                    article.line_of("related"),
+                    Severity.ERROR,
+                    f"'related' names missing article '{name}'",
+                )
             )
         elif slug != article.slug and slug not in related:
             related.append(slug)

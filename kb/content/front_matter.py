@@ -8,7 +8,7 @@ from typing import Any
 import frontmatter
 import yaml
 
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.content.slugs import SLUG_PATTERN
 from kb.errors import ArticleError
 
@@ -63,7 +63,7 @@ class FieldReader:
         self.path = path
         self.problems: list[Problem] = []
 
-    def fail(self, key: str, message: str, severity: str = "error") -> None:
+    def fail(self, key: str, message: str, severity: Severity = Severity.ERROR) -> None:
         self.problems.append(Problem(self.path, self.key_lines.get(key, 1), severity, message))
 
     def string(self, key: str, default: str = "") -> str:

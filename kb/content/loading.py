@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from kb.content.articles import Article, read_article
-from kb.content.problems import Problem
+from kb.content.problems import Problem, Severity
 from kb.errors import ArticleError
 
 CATEGORY_FILE = "_category.yml"
@@ -67,10 +67,10 @@ def load_articles(
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
-            problems.append(Problem(path, None, "error", f"not UTF-8 text ({error.reason})"))
+            problems.append(Problem(path, None, Severity.ERROR, f"not UTF-8 text ({error.reason})"))
             continue
         except OSError as error:
-            problems.append(Problem(path, None, "error", f"cannot be read: {error.strerror}"))
+            problems.append(Problem(path, None, Severity.ERROR, f"cannot be read: {error.strerror}"))
             continue
         text_hash = hashlib.sha256(f"{text}\0{category_names.get(path.split('/')[0], '')}".encode()).hexdigest()
         cached = cache.get(path) if cache is not None else None
@@ -90,7 +90,7 @@ def load_articles(
                     Problem(
                         path,
                         min((problem.line or 0 for problem in article_problems), default=0) or None,
-                        "warning",
+                        Severity.WARNING,
                         LAST_GOOD_NOTE,
                     )
                 )
@@ -117,14 +117,14 @@ def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
             data = yaml.safe_load(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
-            problems.append(Problem(path, mark.line + 1 if mark else 1, "error", f"invalid YAML: {error}"))
+            problems.append(Problem(path, mark.line + 1 if mark else 1, Severity.ERROR, f"invalid YAML: {error}"))
             continue
         except (OSError, UnicodeDecodeError) as error:
-            problems.append(Problem(path, None, "error", f"cannot be read: {error}"))
+            problems.append(Problem(path, None, Severity.ERROR, f"cannot be read: {error}"))
             continue
         title = data.get("title") if isinstance(data, dict) else None
         if not isinstance(title, str) or not title.strip():
-            problems.append(Problem(path, 1, "error", "a category file needs a non-empty 'title'"))
+            problems.append(Problem(path, 1, Severity.ERROR, "a category file needs a non-empty 'title'"))
             continue
         names[file.parent.name] = title.strip()
     return names, problems
@@ -139,7 +139,7 @@ def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:
             Problem(
                 article.path,
                 article.line_of(key),
-                "error",
+                Severity.ERROR,
                 f"duplicate slug '{article.slug}': already used by {owners[article.slug]}",
             )
         )
@@ -151,7 +151,7 @@ def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:
                 Problem(
                     article.path,
                     article.line_of("aliases"),
-                    "error",
+                    Severity.ERROR,
                     f"duplicate alias '{alias}': already used by {owner}",
                 )
             )

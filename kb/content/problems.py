@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
+
+
+class Severity(enum.StrEnum):
+    """How bad a problem is: an error keeps the article out (or fails `kb check`), a warning does not."""
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -11,8 +19,11 @@ class Problem:
 
     path: str
     line: int | None
-    severity: str  # "error" or "warning"
+    severity: Severity
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))  # read back from JSON as a plain string
 
     def __str__(self) -> str:
         location = f"{self.path}:{self.line}" if self.line else self.path
@@ -20,4 +31,4 @@ class Problem:
 
     @property
     def is_error(self) -> bool:
-        return self.severity == "error"
+        return self.severity == Severity.ERROR

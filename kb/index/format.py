@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.content.articles import Visibility
+from kb.content.chunking import ChunkKind
 from kb.content.problems import Problem
 from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
 from kb.index.lexical import LexicalIndex
@@ -55,7 +57,7 @@ class ArticleRecord:
     tags: list[str]
     aliases: list[str]
     questions: list[str]
-    visibility: str
+    visibility: Visibility
     draft: bool
     locale: str
     updated: str | None  # ISO date
@@ -64,9 +66,12 @@ class ArticleRecord:
     headings: list[dict[str, Any]]  # {"level", "anchor", "title"}
     content_hash: str
 
+    def __post_init__(self) -> None:
+        self.visibility = Visibility(self.visibility)  # read back from JSON as a plain string
+
     @property
     def is_public(self) -> bool:
-        return self.visibility == "public" and not self.draft
+        return self.visibility == Visibility.PUBLIC and not self.draft
 
 
 @dataclass
@@ -79,9 +84,12 @@ class ChunkRecord:
     section: str
     heading_path: list[str]
     text: str
-    kind: str
+    kind: ChunkKind
     text_hash: str
     keywords: str = ""
+
+    def __post_init__(self) -> None:
+        self.kind = ChunkKind(self.kind)  # read back from JSON as a plain string
 
 
 @dataclass

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 from markupsafe import Markup
 
-from kb.config import Settings
+from kb.config import SearchMode, Settings
+from kb.content.articles import Visibility
+from kb.content.chunking import ChunkKind
 from kb.errors import QueryError
 from kb.index.embedder import Embedder
 from kb.index.format import ArticleRecord, ChunkRecord, PublishedIndex
@@ -32,7 +34,7 @@ QUERY_CACHE_SIZE = 2048
 SENTENCE_CACHE_SIZE = 50_000
 
 
-class Audience(enum.Enum):
+class Audience(enum.StrEnum):
     """Who is searching decides which articles may be returned."""
 
     PUBLIC = "public"  # customers: public, published articles only
@@ -55,7 +57,7 @@ class SearchResult:
     section: str
     score: float
     snippet: str
-    visibility: str
+    visibility: Visibility
     query_stems: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
@@ -165,29 +167,33 @@ class SearchService:
         self.sentence_cache: dict[tuple[int, str], Sentences] = {}
 
     def search(
-        self, query: str, k: int = 10, audience: Audience = Audience.PUBLIC, mode: str | None = None
+        self, query: str, k: int | None = None, audience: Audience = Audience.PUBLIC, mode: str | None = None
     ) -> SearchResponse:
-        """The best `k` articles for `query` that `audience` may see, each with its best section.
+        """The best `k` articles (the configured default when None) for `query` that `audience` may see.
 
         Raises:
             QueryError: the query is empty or too long, `k` is out of range, or `mode` is unknown.
         """
         text = normalize_query(query, self.settings.max_query_length)
+        k = self.settings.default_results if k is None else k
         if not 1 <= k <= self.settings.max_results:
             raise QueryError(f"the number of results must be between 1 and {self.settings.max_results}, got {k}")
-        mode = mode or self.settings.search_mode
-        if mode not in ("hybrid", "dense", "lexical"):
-            raise QueryError(f"unknown search mode {mode!r}: use hybrid, dense or lexical")
+        try:
+            ranking = SearchMode(mode or self.settings.search_mode)
+        except ValueError:
+            raise QueryError(f"unknown search mode {mode!r}: use {', '.join(SearchMode)}") from None
         corrected = self.corrector.correct(text) if self.corrector else None
         effective = corrected or text
-        ranked = self.rank(effective, k, audience, mode)
+        ranked = self.rank(effective, k, audience, ranking)
         if self.reranker is not None and ranked:
             ranked = self.rerank(effective, ranked)
         stems = set(tokenize(effective)) | set(tokenize(text))
         return SearchResponse(text, [self.result(item, stems) for item in ranked[:k]], corrected)
 
-    def suggest(self, message: str, k: int = 5, audience: Audience = Audience.AGENT) -> SearchResponse:
+    def suggest(self, message: str, k: int | None = None, audience: Audience = Audience.AGENT) -> SearchResponse:
         """Articles to send in answer to a customer's whole message (greetings, signatures, history and all).
+
+        `k` is the configured suggestion count when None.
 
         Raises:
             QueryError: the message is empty, or nothing is left of it once cleaned.
@@ -195,9 +201,9 @@ class SearchService:
         cleaned = re.sub(r"\s+", " ", clean_message(message or "")).strip()
         if len(cleaned) > self.settings.max_query_length:
             cleaned = cleaned[: self.settings.max_query_length].rsplit(" ", 1)[0]
-        return self.search(cleaned, k, audience)
+        return self.search(cleaned, self.settings.suggest_results if k is None else k, audience)
 
-    def rank(self, text: str, k: int, audience: Audience, mode: str) -> list[RankedArticle]:
+    def rank(self, text: str, k: int, audience: Audience, mode: SearchMode) -> list[RankedArticle]:
         """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
 
         Hybrid mode standardises both rankers' article scores over the visible articles (z-scores)
@@ -212,20 +218,20 @@ class SearchService:
         chunk_scores: np.ndarray = np.zeros(chunk_count, dtype=np.float32)
         article_scores: np.ndarray = np.zeros(len(self.slugs), dtype=np.float32)
         candidates = visible
-        if mode != "lexical":
+        if mode != SearchMode.LEXICAL:
             dense = self.index.vectors.score_all(self.query_vectors.vector(text))[:chunk_count]
             article_dense = self.per_article(dense)
-            if mode == "dense":
+            if mode == SearchMode.DENSE:
                 chunk_scores, article_scores = dense, article_dense
             else:
                 mean, spread = standardisation(article_dense, visible)
                 chunk_scores = (dense - mean) / spread
                 article_scores = (article_dense - mean) / spread
-        if mode != "dense":
+        if mode != SearchMode.DENSE:
             tokens = self.synonyms.expand(tokenize(text))
             lexical = self.index.lexical.scores(tokens) if tokens else np.zeros(chunk_count, dtype=np.float32)
             article_lexical = self.per_article(lexical)
-            if mode == "lexical":
+            if mode == SearchMode.LEXICAL:
                 chunk_scores, article_scores = lexical, article_lexical
                 candidates = visible & (article_lexical > 0)
             else:
@@ -271,7 +277,7 @@ class SearchService:
     def sentences(self, chunk: ChunkRecord) -> Sentences:
         """The sentences a snippet is cut from (a question chunk shows the article's summary), cached."""
         article = self.index.articles[chunk.slug]
-        source = (article.summary or chunk.text) if chunk.kind == "question" else chunk.text
+        source = (article.summary or chunk.text) if chunk.kind == ChunkKind.QUESTION else chunk.text
         key = (chunk.id, source)
         cached = self.sentence_cache.get(key)
         if cached is None:

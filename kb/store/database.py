@@ -17,18 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kb.errors import KbError
+from kb.errors import StorageError
 
 TOKEN_PREFIX = "kb_"
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 LINK_ACTIONS = ("copy_link", "copy_markdown", "copy_snippet", "suggestion_used")
-
-
-class StorageError(KbError):
-    """A record cannot be written or found (a duplicate name, an unknown agent)."""
-
-    code = "invalid_request"
-    exit_code = 2
 
 
 def now() -> datetime.datetime:

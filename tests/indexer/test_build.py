@@ -12,6 +12,9 @@ import pytest
 from indexer.build import build_index
 from indexer.publish import new_build_directory, publish
 from kb.config import Settings
+from kb.content.articles import Visibility
+from kb.content.chunking import ChunkKind
+from kb.content.problems import Severity
 from kb.errors import IndexNotFoundError, ModelMismatchError
 from kb.index.format import CURRENT_LINK, current_build, load_published_index
 from kb.live import LiveHelpCenter
@@ -152,3 +155,27 @@ def test_another_model_reembeds_everything_instead_of_reusing(built_settings: Se
 def test_missing_index_is_reported(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     with pytest.raises(IndexNotFoundError, match="run 'kb index' first"):
         LiveHelpCenter(Settings(index=tmp_path / "none"), fake_embedder).get()
+
+
+def test_index_records_spell_the_vocabulary_as_plain_strings(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """The enums serialise as before, byte for byte, and come back as enum members."""
+    articles = tmp_path / "articles"
+    shutil.copytree(DATA / "help_center", articles)
+    (articles / "no-title.md").write_text("---\nsummary: Lost its title.\n---\nText.\n", encoding="utf-8")
+    settings = Settings(articles=articles, index=tmp_path / "index")
+    build_index(settings, fake_embedder, show_progress=False)
+    build = current_build(settings.index)
+    playbook = next(
+        item
+        for item in json.loads((build / "articles.json").read_text(encoding="utf-8"))
+        if item["slug"] == "refund-escalation-playbook"
+    )
+    assert playbook["visibility"] == "internal"
+    chunk_lines = (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    assert any('"kind": "question"' in line for line in chunk_lines)
+    assert any('"kind": "section"' in line for line in chunk_lines)
+    assert '"severity": "error"' in (build / "problems.json").read_text(encoding="utf-8")
+    index = load_published_index(settings.index)
+    assert index.articles["refund-escalation-playbook"].visibility is Visibility.INTERNAL
+    assert {chunk.kind for chunk in index.chunks} == {ChunkKind.SECTION, ChunkKind.QUESTION}
+    assert [problem.severity for problem in index.problems] == [Severity.ERROR]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from kb.authoring.evaluation import (
-    DatasetError,
     load_dataset,
     ndcg_at,
     percentile,
@@ -17,6 +16,7 @@ from kb.authoring.evaluation import (
     score_rankings,
     write_articles,
 )
+from kb.errors import DatasetError
 from tests.conftest import DATA
 
 

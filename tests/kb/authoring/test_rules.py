@@ -183,7 +183,9 @@ def test_near_duplicates_reuse_known_vectors(tmp_path: Path) -> None:
     known = published_vectors(settings.index, embedder, hashes)
     assert set(known) == set(hashes)
     vectors = section_vectors(compiled, embedder, known)
-    assert lines_of(near_duplicates(compiled, vectors)) == ["b.md:1: warning: looks like a.md (1.00)"]
+    assert lines_of(near_duplicates(compiled, vectors, settings.duplicate_similarity)) == [
+        "b.md:1: warning: looks like a.md (1.00)"
+    ]
     assert embedder.calls == 0
     other_model = ChosenVectors()
     assert published_vectors(settings.index, other_model, hashes) == {}

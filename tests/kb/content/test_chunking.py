@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.content.chunking import QUESTION, chunk_article, split_words
+from kb.content.chunking import ChunkKind, chunk_article, split_words
 from kb.content.rendering import render_markdown
 
 
@@ -30,8 +30,8 @@ def test_summary_joins_the_introduction_and_questions_become_chunks() -> None:
     )
     assert chunks[0].text == "Pay by card. Intro."
     assert [(chunk.kind, chunk.text, chunk.anchor) for chunk in chunks[2:]] == [
-        (QUESTION, "how do I pay", ""),
-        (QUESTION, "card declined", ""),
+        (ChunkKind.QUESTION, "how do I pay", ""),
+        (ChunkKind.QUESTION, "card declined", ""),
     ]
     assert chunks[2].embedding_text == "how do I pay"
 
