@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,6 +16,9 @@ from kb.content.articles import Visibility
 from kb.errors import ArticleError, ConfigError, KbError
 from kb.index.embedder import make_embedder
 from kb.search.service import Audience
+
+if TYPE_CHECKING:
+    from kb.store.database import Storage
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -351,7 +354,7 @@ def agents() -> None:
     """Manage support agents: accounts for the workspace and tokens for the API."""
 
 
-def agent_storage(index: Path | None):  # type: ignore[no-untyped-def]
+def agent_storage(index: Path | None) -> Storage:
     from kb.store.database import Storage, default_database_url
 
     settings = load_settings(index=index)

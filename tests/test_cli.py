@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,7 @@ from click.testing import CliRunner
 import kb_cli.main
 from kb.config import Settings
 from kb_cli.main import cli
-from tests.conftest import DATA, FakeEmbedder
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+from tests.conftest import DATA, ArticleWriter, FakeEmbedder, GitRepository
 
 
 @pytest.fixture(autouse=True)
@@ -138,53 +134,44 @@ def test_eval_reports_a_bad_dataset_in_one_line(runner: CliRunner, tmp_path: Pat
     assert result.stderr.startswith(f"Error: {tmp_path / 'corpus.jsonl'}:1: not JSON")
 
 
-def write_article(root: Path, path: str, text: str) -> None:
-    file = root / path
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(text, encoding="utf-8")
-
-
-def test_check_reports_a_link_to_a_missing_section(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_reports_a_link_to_a_missing_section(runner: CliRunner, write_article: ArticleWriter) -> None:
     write_article(
-        tmp_path,
-        "billing/refunds.md",
-        "---\ntitle: Refunds\nsummary: Money back.\n---\nIntro.\n\n## Monthly plans\n\nText.\n",
+        "billing/refunds.md", {"title": "Refunds", "summary": "Money back."}, "Intro.\n\n## Monthly plans\n\nText."
     )
     write_article(
-        tmp_path,
         "guide.md",
-        "---\ntitle: Guide\nsummary: A guide.\n---\nRead [monthly](billing/"
-        "refunds.md#monthly-plans).\nRead [annual](refunds#annual-plans).\n",
+        {"title": "Guide", "summary": "A guide."},
+        "Read [monthly](billing/refunds.md#monthly-plans).\nRead [annual](refunds#annual-plans).",
     )
-    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    result = runner.invoke(cli, ["check", "--articles", str(write_article.root), "--no-similarity"])
     assert result.exit_code == 1
     assert result.stdout == "guide.md:6: error: link to missing section 'refunds#annual-plans'\n"
     assert result.stderr == "2 articles checked: 1 error(s), 0 warning(s)\n"
 
 
-def test_check_reports_an_article_without_text(runner: CliRunner, tmp_path: Path) -> None:
-    write_article(tmp_path, "empty.md", "---\nsummary: Nothing yet.\ntitle: Empty\n---\n\n")
-    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+def test_check_reports_an_article_without_text(runner: CliRunner, write_article: ArticleWriter) -> None:
+    write_article("empty.md", {"summary": "Nothing yet.", "title": "Empty"}, "\n")
+    result = runner.invoke(cli, ["check", "--articles", str(write_article.root), "--no-similarity"])
     assert result.exit_code == 1
     assert result.stdout == "empty.md:3: error: article has no text below its title\n"
 
 
-def test_check_warns_about_a_missing_summary_and_still_passes(runner: CliRunner, tmp_path: Path) -> None:
-    write_article(tmp_path, "a.md", "---\ntitle: A\n---\nText.\n")
-    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+def test_check_warns_about_a_missing_summary_and_still_passes(runner: CliRunner, write_article: ArticleWriter) -> None:
+    write_article("a.md", {"title": "A"}, "Text.")
+    result = runner.invoke(cli, ["check", "--articles", str(write_article.root), "--no-similarity"])
     assert result.exit_code == 0
     assert result.stdout == "a.md:2: warning: no summary: search results and lists show the first sentence instead\n"
     assert result.stderr == "1 articles checked: 0 error(s), 1 warning(s)\n"
 
 
 def test_check_warns_about_near_duplicates_reusing_published_vectors(
-    runner: CliRunner, tmp_path: Path, fake_model: FakeEmbedder
+    runner: CliRunner, write_article: ArticleWriter, tmp_path: Path, fake_model: FakeEmbedder
 ) -> None:
-    articles, index = tmp_path / "articles", tmp_path / "index"
-    same = "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 30 days.\n"
-    write_article(articles, "billing/refund-policy.md", same)
-    write_article(articles, "billing/refunds.md", same)
-    write_article(articles, "account/password.md", "---\ntitle: Password\nsummary: Reset.\n---\nReset it here.\n")
+    articles, index = write_article.root, tmp_path / "index"
+    same = {"title": "Refunds", "summary": "Money back."}
+    write_article("billing/refund-policy.md", same, "Ask for your money back within 30 days.")
+    write_article("billing/refunds.md", same, "Ask for your money back within 30 days.")
+    write_article("account/password.md", {"title": "Password", "summary": "Reset."}, "Reset it here.")
     assert runner.invoke(cli, ["index", "--articles", str(articles), "--index", str(index)]).exit_code == 0
     fake_model.calls = 0
     result = runner.invoke(cli, ["check", "--articles", str(articles), "--index", str(index)])
@@ -208,49 +195,28 @@ def test_check_without_similarity_never_makes_the_model(
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_check_warns_about_a_slug_renamed_in_git_without_alias(runner: CliRunner, tmp_path: Path) -> None:
-    import subprocess
-
-    def git(*arguments: str) -> None:
-        subprocess.run(
-            [
-                "git",
-                "-c",
-                "user.name=Writer",
-                "-c",
-                "user.email=writer@example.com",
-                "-c",
-                "commit.gpgsign=false",
-                *arguments,
-            ],
-            cwd=tmp_path,
-            check=True,
-            capture_output=True,
-        )
-
-    write_article(tmp_path, "billing/refund.md", "---\ntitle: Refunds\nsummary: Money back.\n---\nText.\n")
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-qm", "Add refunds")
-    git("mv", "billing/refund.md", "billing/refunds.md")
-    git("commit", "-qm", "Rename refunds")
-    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+def test_check_warns_about_a_slug_renamed_in_git_without_alias(
+    runner: CliRunner, write_article: ArticleWriter, make_git_repository: Callable[[Path], GitRepository]
+) -> None:
+    write_article("billing/refund.md", {"title": "Refunds", "summary": "Money back."}, "Text.")
+    repository = make_git_repository(write_article.root)
+    repository.commit("Add refunds")
+    repository.rename("billing/refund.md", "billing/refunds.md")
+    repository.commit("Rename refunds")
+    result = runner.invoke(cli, ["check", "--articles", str(write_article.root), "--no-similarity"])
     assert result.exit_code == 0
     assert result.stdout == (
         "billing/refunds.md:2: warning: slug changed from 'refund' to 'refunds' in git history: "
         "add 'refund' to aliases so old links keep working\n"
     )
-    write_article(
-        tmp_path, "billing/refunds.md", "---\ntitle: Refunds\nsummary: Money back.\naliases: [refund]\n---\nText.\n"
-    )
-    fixed = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--no-similarity"])
+    write_article("billing/refunds.md", {"title": "Refunds", "summary": "Money back.", "aliases": ["refund"]}, "Text.")
+    fixed = runner.invoke(cli, ["check", "--articles", str(write_article.root), "--no-similarity"])
     assert fixed.stdout == ""
 
 
-def test_check_json_format(runner: CliRunner, tmp_path: Path) -> None:
-    write_article(tmp_path, "a.md", "---\ntitle: A\n---\nSee [b](#b).\n")
-    result = runner.invoke(cli, ["check", "--articles", str(tmp_path), "--format", "json"])
+def test_check_json_format(runner: CliRunner, write_article: ArticleWriter) -> None:
+    write_article("a.md", {"title": "A"}, "See [b](#b).")
+    result = runner.invoke(cli, ["check", "--articles", str(write_article.root), "--format", "json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
         "articles": 1,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
+
 from kb.config import describe_settings
 from kb_cli.main import cli
 from tests.conftest import REPOSITORY
@@ -27,7 +29,7 @@ def test_every_command_and_its_options_are_in_the_readme() -> None:
                     assert option in README, f"kb {name} {option} is not documented"
 
 
-def test_every_route_is_in_the_readme(app) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_is_in_the_readme(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue

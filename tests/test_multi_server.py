@@ -6,17 +6,15 @@ Skipped when no PostgreSQL or Redis answers on 127.0.0.1 (KB_TEST_POSTGRES_URL, 
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from kb.config import Settings
 from kb.errors import StorageError
 from kb.store.database import Storage
-from web import create_app
+from tests.conftest import AppFactory, sign_in
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -67,26 +65,10 @@ def test_two_servers_share_agents_and_link_events_in_postgresql(postgres_url: st
     assert first.agent_for_token(token) is None
 
 
-def test_sign_in_limits_hold_across_servers_through_redis(
-    redis_url: str, built_settings: Settings, fake_embedder
-) -> None:  # type: ignore[no-untyped-def]
-    import dataclasses
-
-    settings = dataclasses.replace(built_settings, rate_limit_storage=redis_url)
+def test_sign_in_limits_hold_across_servers_through_redis(redis_url: str, make_app: AppFactory) -> None:
     prefix = f"kb-test-{uuid.uuid4().hex}"
     servers = [
-        create_app(
-            {"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder, "RATELIMIT_KEY_PREFIX": prefix}
-        ).test_client()
-        for _ in range(2)
+        make_app(rate_limit_storage=redis_url, config={"RATELIMIT_KEY_PREFIX": prefix}).test_client() for _ in range(2)
     ]
-
-    def failed_sign_in(client) -> int:  # type: ignore[no-untyped-def]
-        page = client.get("/agent/sign-in").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        return client.post(
-            "/agent/sign-in", data={"name": "maria", "password": "guess", "csrf_token": token}
-        ).status_code
-
-    statuses = [failed_sign_in(servers[attempt % 2]) for attempt in range(11)]
+    statuses = [sign_in(servers[attempt % 2], password="guess").status_code for attempt in range(11)]
     assert statuses == [401] * 10 + [429]

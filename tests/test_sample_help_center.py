@@ -8,6 +8,7 @@ import yaml
 from kb.config import Settings
 from kb.content.compiler import compile_help_center
 from kb.help_center import HelpCenter
+from kb.index.embedder import SentenceTransformerEmbedder
 from kb.index.format import load_published_index
 from kb.search.service import Audience, SearchService
 from tests.conftest import DATA, SAMPLE_ARTICLES
@@ -37,7 +38,7 @@ def test_golden_queries_name_public_articles() -> None:
 
 
 @pytest.fixture(scope="module")
-def sample_search(sample_settings: Settings, real_embedder) -> SearchService:  # type: ignore[no-untyped-def]
+def sample_search(sample_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> SearchService:
     return SearchService(load_published_index(sample_settings.index), real_embedder)
 
 

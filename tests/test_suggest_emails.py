@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import yaml
+from flask.testing import FlaskClient
 
 from kb.config import Settings
-from tests.conftest import DATA
-from web import create_app
+from kb.index.embedder import SentenceTransformerEmbedder
+from tests.conftest import DATA, app_for, bearer_headers
 
 EMAILS = yaml.safe_load((DATA / "customer_emails.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def agent_client(sample_settings: Settings, real_embedder, tmp_path_factory):  # type: ignore[no-untyped-def]
-    import dataclasses
-
-    settings = dataclasses.replace(
-        sample_settings, database_url=f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}"
-    )
-    app = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": real_embedder})
-    with app.app_context():
-        token = app.extensions["kb_storage"].add_agent("tester")[1]
-    return app.test_client(), {"Authorization": f"Bearer {token}"}
+def agent_api(
+    sample_settings: Settings, real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[FlaskClient, dict[str, str]]:
+    """A client of the sample help center with the real model, and the headers of an agent's API token."""
+    database = tmp_path_factory.mktemp("db") / "kb.sqlite3"
+    app = app_for(dataclasses.replace(sample_settings, database_url=f"sqlite:///{database}"), real_embedder)
+    return app.test_client(), bearer_headers(app)
 
 
 def test_there_are_at_least_ten_emails() -> None:
@@ -31,8 +31,10 @@ def test_there_are_at_least_ten_emails() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("email", EMAILS, ids=[email["expect"] for email in EMAILS])
-def test_a_pasted_email_suggests_the_right_article_first(agent_client, email: dict) -> None:  # type: ignore[no-untyped-def]
-    client, headers = agent_client
+def test_a_pasted_email_suggests_the_right_article_first(
+    agent_api: tuple[FlaskClient, dict[str, str]], email: dict[str, str]
+) -> None:
+    client, headers = agent_api
     response = client.post("/api/suggest", headers=headers, json={"text": email["message"], "k": 3})
     assert response.status_code == 200
     results = response.get_json()["results"]

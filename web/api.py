@@ -134,14 +134,25 @@ def link_event(data: dict[str, Any]) -> tuple[str, str, str, str]:
     Raises:
         QueryError: a field is missing or of the wrong type. NotFound: no such article for agents.
     """
-    action, slug = data.get("action"), data.get("slug")
-    section, query = data.get("section", ""), data.get("query", "")
+    action = data.get("action")
     if action not in LINK_ACTIONS:
         raise QueryError(f"'action' must be one of {', '.join(LINK_ACTIONS)}")
-    for name, value, limit in (("slug", slug, 200), ("section", section, 200), ("query", query, 2000)):
-        if not isinstance(value, str) or len(value) > limit:
-            raise QueryError(f"'{name}' must be text of at most {limit} characters")
+    slug = text_field(data, "slug", 200)
+    section = text_field(data, "section", 200, default="")
+    query = text_field(data, "query", 2000, default="")
     record = help_center().article_or_renamed(slug, Audience.AGENT)
     if record is None:
         abort(404, description=f"no article {slug!r}")
     return action, record.slug, section, query
+
+
+def text_field(data: dict[str, Any], name: str, limit: int, default: str | None = None) -> str:
+    """The text field `name` of a JSON body, at most `limit` characters; required unless it has a default.
+
+    Raises:
+        QueryError: the field is missing, not text, or too long.
+    """
+    value = data.get(name, default)
+    if not isinstance(value, str) or len(value) > limit:
+        raise QueryError(f"'{name}' must be text of at most {limit} characters")
+    return value

@@ -75,7 +75,7 @@ def sitemap() -> Response:
     """Public articles and categories for search engines; internal articles and drafts never appear."""
     center = help_center()
     base = (settings().public_url or request.host_url).rstrip("/")
-    urls = [(f"{base}/", None)]
+    urls: list[tuple[str, str | None]] = [(f"{base}/", None)]
     urls += [(f"{base}{category_url(category.slug)}", None) for category in center.categories()]
     urls += [(f"{base}{article_url(record.slug)}", record.updated) for record in center.articles()]
     entries = "".join(

@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from indexer.build import build_index
@@ -122,7 +123,7 @@ def test_a_failed_build_leaves_the_live_index_untouched(built_settings: Settings
     class BrokenEmbedder(FakeEmbedder):
         model_fingerprint = FakeEmbedder.model_fingerprint
 
-        def encode(self, texts):  # type: ignore[no-untyped-def]
+        def encode(self, texts: list[str]) -> np.ndarray:
             raise RuntimeError("model crashed")
 
     (built_settings.articles / "new.md").write_text("---\ntitle: New\n---\nFresh text.\n")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,7 @@ from indexer.build import BuildReport
 from indexer.watch import is_watched, watch_articles
 from kb.config import Settings
 from kb.live import LiveHelpCenter
-from tests.conftest import FakeEmbedder
+from tests.conftest import ArticleWriter, FakeEmbedder
 
 
 class Watcher:
@@ -57,23 +56,31 @@ def watcher(settings: Settings) -> Iterator[Watcher]:
     running.thread.join(timeout=10)
 
 
-def write(path: Path, title: str, body: str, extra: str = "") -> None:
-    path.write_text(f"---\ntitle: {title}\n{extra}---\n{body}\n", encoding="utf-8")
-
-
-def test_added_edited_renamed_and_deleted_articles_are_searchable_without_restart(watcher: Watcher) -> None:
+def test_added_edited_renamed_and_deleted_articles_are_searchable_without_restart(
+    watcher: Watcher, write_article: ArticleWriter
+) -> None:
     articles = watcher.settings.articles
     assert watcher.reports[0][0].article_count == 5
 
     builds = len(watcher.reports)
-    write(articles / "billing" / "late-fees.md", "Late fees", "## Charge a late fee\n\nAdd a zanzibar surcharge.")
+    write_article(
+        "billing/late-fees.md",
+        {"title": "Late fees"},
+        "## Charge a late fee\n\nAdd a zanzibar surcharge.",
+        root=articles,
+    )
     report, changed = watcher.wait_for_build(builds)
     assert changed == {"billing/late-fees.md"}
     assert report.embedded_count >= 1 and report.reused_count >= 1
     assert watcher.slugs_for("zanzibar surcharge")[0] == "late-fees"
 
     builds = len(watcher.reports)
-    write(articles / "billing" / "late-fees.md", "Late fees", "## Charge a late fee\n\nAdd a marimba surcharge.")
+    write_article(
+        "billing/late-fees.md",
+        {"title": "Late fees"},
+        "## Charge a late fee\n\nAdd a marimba surcharge.",
+        root=articles,
+    )
     watcher.wait_for_build(builds)
     top = watcher.live.get().search("marimba surcharge", 1).results[0]
     assert (top.slug, top.snippet) == ("late-fees", "Add a marimba surcharge.")
@@ -91,7 +98,9 @@ def test_added_edited_renamed_and_deleted_articles_are_searchable_without_restar
     assert watcher.live.get().index.manifest.article_count == 5
 
 
-def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(watcher: Watcher) -> None:
+def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(
+    watcher: Watcher, write_article: ArticleWriter
+) -> None:
     article = watcher.settings.articles / "account" / "reset-password.md"
     builds = len(watcher.reports)
     article.write_text("---\ntitle: [unclosed\n---\nHalf-written text about a xylophone.\n", encoding="utf-8")
@@ -109,7 +118,12 @@ def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(watcher
     assert [problem.path for problem in center.index.problems if problem.is_error] == ["account/reset-password.md"]
 
     builds = len(watcher.reports)
-    write(article, "Reset your password", "## Fixed\n\nA xylophone guide.")
+    write_article(
+        "account/reset-password.md",
+        {"title": "Reset your password"},
+        "## Fixed\n\nA xylophone guide.",
+        root=watcher.settings.articles,
+    )
     report, _ = watcher.wait_for_build(builds)
     assert report.problems == []
     assert watcher.slugs_for("xylophone guide")[0] == "reset-password"

@@ -5,37 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 
-import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from kb.store.database import Storage
+from tests.conftest import csrf_from, sign_in
 
 
-@pytest.fixture
-def storage(app) -> Storage:  # type: ignore[no-untyped-def]
-    return app.extensions["kb_storage"]
-
-
-@pytest.fixture
-def token(storage: Storage) -> str:
-    return storage.add_agent("maria", "correct horse battery")[1]
-
-
-def csrf_from(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', page
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def sign_in(client, name: str = "maria", password: str = "correct horse battery", next_path: str = ""):  # type: ignore[no-untyped-def]
-    form_page = client.get("/agent/sign-in").get_data(as_text=True)
-    url = f"/agent/sign-in?next={next_path}" if next_path else "/agent/sign-in"
-    return client.post(url, data={"name": name, "password": password, "csrf_token": csrf_from(form_page)})
-
-
-def test_pages_redirect_to_sign_in_and_the_api_answers_401(client, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_pages_redirect_to_sign_in_and_the_api_answers_401(client: FlaskClient, token: str) -> None:
     for path in ("/agent/", "/agent/suggest", "/agent/?q=refund"):
         response = client.get(path)
         assert response.status_code == 302, path
@@ -48,7 +25,7 @@ def test_pages_redirect_to_sign_in_and_the_api_answers_401(client, token: str) -
     assert client.post("/api/links", json={"action": "copy_link", "slug": "welcome"}).status_code == 401
 
 
-def test_forms_without_a_csrf_token_are_refused(client, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_forms_without_a_csrf_token_are_refused(client: FlaskClient, token: str) -> None:
     response = client.post("/agent/sign-in", data={"name": "maria", "password": "correct horse battery"})
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
@@ -58,7 +35,7 @@ def test_forms_without_a_csrf_token_are_refused(client, token: str) -> None:  # 
     assert refused.status_code == 400
 
 
-def test_sign_in_lands_on_the_page_asked_for_but_never_off_site(client, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_lands_on_the_page_asked_for_but_never_off_site(client: FlaskClient, token: str) -> None:
     response = sign_in(client, next_path="/agent/suggest")
     assert (response.status_code, response.headers["Location"]) == (302, "/agent/suggest")
     client.post("/agent/sign-out", data={"csrf_token": csrf_from(client.get("/agent/").get_data(as_text=True))})
@@ -80,35 +57,32 @@ def test_tokens_and_passwords_are_stored_hashed(storage: Storage, token: str) ->
     assert storage.agent_for_token(token + "x") is None
 
 
-def test_workspace_marks_internal_articles_and_offers_no_public_link(client, token: str) -> None:  # type: ignore[no-untyped-def]
-    sign_in(client)
-    page = client.get("/agent/?q=refund escalation Admin Console").get_data(as_text=True)
+def test_workspace_marks_internal_articles_and_offers_no_public_link(signed_in_client: FlaskClient) -> None:
+    page = signed_in_client.get("/agent/?q=refund escalation Admin Console").get_data(as_text=True)
     internal = page.split('data-slug="refund-escalation-playbook"')[1].split("</li>")[0]
     assert '<span class="badge internal">Internal</span>' in internal
     assert "Internal: no public link" in internal
     assert "copy_link" not in internal and "copy_markdown" not in internal
     assert "upcoming-ai-drafts" not in page
-    drafts = client.get("/agent/?q=secret upcoming feature assistant drafts&drafts=1").get_data(as_text=True)
+    drafts = signed_in_client.get("/agent/?q=secret upcoming feature assistant drafts&drafts=1").get_data(as_text=True)
     assert 'data-slug="upcoming-ai-drafts"' in drafts
 
 
-def test_copied_links_land_on_the_right_section(client, token: str) -> None:  # type: ignore[no-untyped-def]
-    sign_in(client)
-    page = client.get("/agent/?q=reset email spam folder").get_data(as_text=True)
+def test_copied_links_land_on_the_right_section(signed_in_client: FlaskClient) -> None:
+    page = signed_in_client.get("/agent/?q=reset email spam folder").get_data(as_text=True)
     link = re.search(r'data-action="copy_link" data-copy="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert link == "http://localhost/articles/reset-password#the-reset-email-never-arrives"
     markdown = re.search(r'data-action="copy_markdown" data-copy="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert markdown == f"[Reset your password › The reset email never arrives]({link})"
     path, anchor = link.removeprefix("http://localhost").split("#")
-    article = client.get(path)
+    article = signed_in_client.get(path)
     assert article.status_code == 200
     assert f'<h2 id="{anchor}">' in article.get_data(as_text=True)
 
 
-def test_copies_and_suggestions_are_recorded(client, storage: Storage, token: str) -> None:  # type: ignore[no-untyped-def]
-    sign_in(client)
-    csrf = csrf_from(client.get("/agent/").get_data(as_text=True))
-    response = client.post(
+def test_copies_and_suggestions_are_recorded(signed_in_client: FlaskClient, storage: Storage, token: str) -> None:
+    csrf = csrf_from(signed_in_client.get("/agent/").get_data(as_text=True))
+    response = signed_in_client.post(
         "/agent/track",
         headers={"X-CSRFToken": csrf},
         json={
@@ -119,20 +93,20 @@ def test_copies_and_suggestions_are_recorded(client, storage: Storage, token: st
         },
     )
     assert response.status_code == 201
-    api = client.post(
+    api = signed_in_client.post(
         "/api/links",
         headers={"Authorization": f"Bearer {token}"},
         json={"action": "suggestion_used", "slug": "welcome", "query": "where do I start"},
     )
     assert api.status_code == 201
     assert (
-        client.post(
+        signed_in_client.post(
             "/api/links", headers={"Authorization": f"Bearer {token}"}, json={"action": "shared", "slug": "welcome"}
         ).status_code
         == 400
     )
     assert (
-        client.post(
+        signed_in_client.post(
             "/api/links", headers={"Authorization": f"Bearer {token}"}, json={"action": "copy_link", "slug": "nope"}
         ).status_code
         == 404
@@ -146,7 +120,7 @@ def test_copies_and_suggestions_are_recorded(client, storage: Storage, token: st
     assert storage.most_linked() == [("reset-password", 1), ("welcome", 1)]
 
 
-def test_suggest_api_answers_with_visibility(client, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_suggest_api_answers_with_visibility(client: FlaskClient, token: str) -> None:
     response = client.post(
         "/api/suggest",
         headers={"Authorization": f"Bearer {token}"},
@@ -162,13 +136,13 @@ def test_suggest_api_answers_with_visibility(client, token: str) -> None:  # typ
         assert bad.get_json()["error"]["code"] == "invalid_query"
 
 
-def test_repeated_failed_sign_ins_are_rate_limited(client, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_failed_sign_ins_are_rate_limited(client: FlaskClient, token: str) -> None:
     statuses = [sign_in(client, password="guess").status_code for _ in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
 
 
-def test_agents_can_read_internal_articles_and_drafts(client, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_agents_can_read_internal_articles_and_drafts(client: FlaskClient, token: str) -> None:
     assert client.get("/agent/articles/refund-escalation-playbook").status_code == 302
     sign_in(client)
     page = client.get("/agent/articles/refund-escalation-playbook").get_data(as_text=True)
@@ -180,7 +154,7 @@ def test_agents_can_read_internal_articles_and_drafts(client, token: str) -> Non
     assert '<a href="/agent/articles/refund-escalation-playbook' in workspace
 
 
-def test_link_events_name_the_current_slug_and_refuse_drafts(client, storage: Storage, token: str) -> None:  # type: ignore[no-untyped-def]
+def test_link_events_name_the_current_slug_and_refuse_drafts(client: FlaskClient, storage: Storage, token: str) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     assert (
         client.post("/api/links", headers=headers, json={"action": "copy_link", "slug": "forgot-password"}).status_code

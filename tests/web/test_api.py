@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from kb.config import Settings
-from web import create_app
 
 RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet"]
 PUBLIC_SLUGS = {"welcome", "reset-password", "invoice-basics"}
 
 
-def error_of(response, status: int, code: str) -> str:  # type: ignore[no-untyped-def]
+def error_of(response: TestResponse, status: int, code: str) -> str:
     """Assert the one API error shape; return its message."""
     assert response.status_code == status
     assert response.mimetype == "application/json"
@@ -26,7 +26,7 @@ def error_of(response, status: int, code: str) -> str:  # type: ignore[no-untype
     return message
 
 
-def test_search_returns_the_documented_shape(client) -> None:  # type: ignore[no-untyped-def]
+def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
     response = client.get("/api/search", query_string={"q": "send an invoice", "k": "3"})
     assert response.status_code == 200
     assert response.mimetype == "application/json"
@@ -53,14 +53,14 @@ def test_search_returns_the_documented_shape(client) -> None:  # type: ignore[no
     assert scores == sorted(scores, reverse=True)
 
 
-def test_search_query_is_normalised(client) -> None:  # type: ignore[no-untyped-def]
+def test_search_query_is_normalised(client: FlaskClient) -> None:
     body = client.get("/api/search", query_string={"q": "  reset \n  password  "}).get_json()
     assert body["query"] == "reset password"
     assert body["results"][0]["slug"] == "reset-password"
 
 
 @pytest.mark.parametrize("k, expected", [("1", 1), ("2", 2), ("50", 3), ("", 3)])
-def test_k_limits_the_number_of_results(client, k: str, expected: int) -> None:  # type: ignore[no-untyped-def]
+def test_k_limits_the_number_of_results(client: FlaskClient, k: str, expected: int) -> None:
     response = client.get("/api/search", query_string={"q": "invoice", "k": k})
     assert response.status_code == 200
     assert len(response.get_json()["results"]) == expected
@@ -80,19 +80,19 @@ def test_k_limits_the_number_of_results(client, k: str, expected: int) -> None: 
         {"q": "a" * 2001},
     ],
 )
-def test_invalid_search_answers_400(client, settings, params: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_search_answers_400(client: FlaskClient, settings: Settings, params: dict[str, str]) -> None:
     assert settings.max_results == 50 and settings.max_query_length == 2000
     error_of(client.get("/api/search", query_string=params), 400, "invalid_query")
 
 
-def test_over_long_query_message_names_the_limit(client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_over_long_query_message_names_the_limit(client: FlaskClient, settings: Settings) -> None:
     limit = settings.max_query_length
     message = error_of(client.get("/api/search", query_string={"q": "x" * (limit + 1)}), 400, "invalid_query")
     assert message == f"the search query is {limit + 1} characters long; the limit is {limit}"
     assert client.get("/api/search", query_string={"q": "x" * limit}).status_code == 200
 
 
-def test_article_returns_the_documented_shape(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_returns_the_documented_shape(client: FlaskClient) -> None:
     response = client.get("/api/articles/welcome")
     assert response.status_code == 200
     body = response.get_json()
@@ -142,23 +142,23 @@ def test_article_returns_the_documented_shape(client) -> None:  # type: ignore[n
     assert '<h2 id="create-your-workspace">' in body["html"]
 
 
-def test_article_related_excludes_internal_and_draft(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_related_excludes_internal_and_draft(client: FlaskClient) -> None:
     body = client.get("/api/articles/invoice-basics").get_json()
     assert body["related"] == [{"slug": "welcome", "title": "Welcome to Acme Invoices", "url": "/articles/welcome"}]
 
 
-def test_article_alias_redirects_permanently(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_alias_redirects_permanently(client: FlaskClient) -> None:
     for alias in ("forgot-password", "lost-password"):
         response = client.get(f"/api/articles/{alias}")
         assert response.status_code == 301
         assert response.headers["Location"] == "/api/articles/reset-password"
 
 
-def test_unknown_article_is_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_article_is_404(client: FlaskClient) -> None:
     error_of(client.get("/api/articles/no-such-article"), 404, "not_found")
 
 
-def test_categories_lists_public_categories_with_counts(client) -> None:  # type: ignore[no-untyped-def]
+def test_categories_lists_public_categories_with_counts(client: FlaskClient) -> None:
     response = client.get("/api/categories")
     assert response.status_code == 200
     assert response.get_json() == {
@@ -170,7 +170,7 @@ def test_categories_lists_public_categories_with_counts(client) -> None:  # type
     }
 
 
-def test_healthz_reports_the_live_build(client, built_settings) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_reports_the_live_build(client: FlaskClient, built_settings: Settings) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
@@ -195,21 +195,14 @@ def test_healthz_reports_the_live_build(client, built_settings) -> None:  # type
         ("GET", "/api/search?q=x&k=abc", 400, "invalid_query"),
     ],
 )
-def test_every_api_error_has_the_one_shape(client, method: str, url: str, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_api_error_has_the_one_shape(client: FlaskClient, method: str, url: str, status: int, code: str) -> None:
     response = client.open(url, method=method)
     error_of(response, status, code)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.fixture
-def unbuilt_client(tmp_path: Path, articles_dir: Path, fake_embedder):  # type: ignore[no-untyped-def]
-    """An app whose index folder has never been built."""
-    empty = Settings(articles=articles_dir, index=tmp_path / "empty")
-    return create_app({"TESTING": True, "KB_SETTINGS": empty, "KB_EMBEDDER": fake_embedder}).test_client()
-
-
-def test_without_an_index_healthz_is_unavailable(unbuilt_client) -> None:  # type: ignore[no-untyped-def]
-    response = unbuilt_client.get("/healthz")
+def test_without_an_index_healthz_is_unavailable(unbuilt_app: Flask) -> None:
+    response = unbuilt_app.test_client().get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable"
@@ -217,14 +210,14 @@ def test_without_an_index_healthz_is_unavailable(unbuilt_client) -> None:  # typ
     assert "build" not in body
 
 
-def test_without_an_index_api_answers_503(unbuilt_client) -> None:  # type: ignore[no-untyped-def]
+def test_without_an_index_api_answers_503(unbuilt_app: Flask) -> None:
     for url in ("/api/search?q=x", "/api/articles/welcome", "/api/categories"):
-        error_of(unbuilt_client.get(url), 503, "index_not_found")
+        error_of(unbuilt_app.test_client().get(url), 503, "index_not_found")
 
 
-def test_without_an_index_pages_answer_503_html(unbuilt_client) -> None:  # type: ignore[no-untyped-def]
+def test_without_an_index_pages_answer_503_html(unbuilt_app: Flask) -> None:
     for url in ("/", "/search?q=x", "/articles/welcome", "/categories/billing"):
-        response = unbuilt_client.get(url)
+        response = unbuilt_app.test_client().get(url)
         assert response.status_code == 503
         assert response.content_type == "text/html; charset=utf-8"
         page = response.get_data(as_text=True)
@@ -232,8 +225,7 @@ def test_without_an_index_pages_answer_503_html(unbuilt_client) -> None:  # type
         assert not page.lstrip().startswith("{")
 
 
-def test_unexpected_errors_hide_details(built_settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    app = create_app({"TESTING": True, "KB_SETTINGS": built_settings, "KB_EMBEDDER": fake_embedder})
+def test_unexpected_errors_hide_details(app: Flask) -> None:
 
     def boom() -> str:
         raise RuntimeError("secret stack detail")
@@ -249,11 +241,11 @@ def test_unexpected_errors_hide_details(built_settings, fake_embedder) -> None: 
     assert "secret stack detail" not in page.get_data(as_text=True)
 
 
-def test_method_not_allowed_names_the_allowed_methods(client) -> None:  # type: ignore[no-untyped-def]
+def test_method_not_allowed_names_the_allowed_methods(client: FlaskClient) -> None:
     response = client.post("/api/search")
     error_of(response, 405, "method_not_allowed")
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
-def test_bare_api_path_answers_json(client) -> None:  # type: ignore[no-untyped-def]
+def test_bare_api_path_answers_json(client: FlaskClient) -> None:
     error_of(client.get("/api"), 404, "not_found")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask.testing import FlaskClient
+
 from indexer.build import build_index
 from kb.config import Settings
-from web import create_app
+from tests.conftest import AppFactory, FakeEmbedder
 
 
-def test_article_images_are_served_with_their_content_type(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_images_are_served_with_their_content_type(client: FlaskClient) -> None:
     page = client.get("/articles/welcome").get_data(as_text=True)
     assert '<img alt="The new workspace form" src="/media/images/workspace.png">' in page
     image = client.get("/media/images/workspace.png")
@@ -18,7 +20,7 @@ def test_article_images_are_served_with_their_content_type(client) -> None:  # t
     assert image.data.startswith(b"\x89PNG")
 
 
-def test_media_never_serves_articles_or_escapes_the_folder(client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_media_never_serves_articles_or_escapes_the_folder(client: FlaskClient, settings: Settings) -> None:
     (settings.articles.parent / "secret.png").write_bytes(b"\x89PNG outside")
     (settings.articles / "images" / ".hidden.png").write_bytes(b"\x89PNG hidden")
     for url in (
@@ -35,23 +37,17 @@ def test_media_never_serves_articles_or_escapes_the_folder(client, settings: Set
         assert b"PNG outside" not in response.data and b"PNG hidden" not in response.data
 
 
-def test_svg_is_a_sandboxed_download(settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    (settings.articles / "images" / "diagram.svg").write_text("<svg><script>alert(1)</script></svg>")
-    build_index(settings, fake_embedder, show_progress=False)
-    client = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder}).test_client()
+def test_svg_is_a_sandboxed_download(articles_dir: Path, make_app: AppFactory) -> None:
+    (articles_dir / "images" / "diagram.svg").write_text("<svg><script>alert(1)</script></svg>")
+    client = make_app().test_client()
     response = client.get("/media/images/diagram.svg")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="diagram.svg"'
     assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
 
 
-def preview_client(settings: Settings, fake_embedder):  # type: ignore[no-untyped-def]
-    preview = Settings(articles=settings.articles, index=settings.index, preview=True)
-    return create_app({"TESTING": True, "KB_SETTINGS": preview, "KB_EMBEDDER": fake_embedder}).test_client()
-
-
-def test_preview_shows_drafts_with_a_banner(built_settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    client = preview_client(built_settings, fake_embedder)
+def test_preview_shows_drafts_with_a_banner(make_app: AppFactory) -> None:
+    client = make_app(preview=True).test_client()
     page = client.get("/preview/upcoming-ai-drafts")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -60,16 +56,18 @@ def test_preview_shows_drafts_with_a_banner(built_settings: Settings, fake_embed
     assert client.get("/articles/upcoming-ai-drafts").status_code == 404  # still never public
 
 
-def test_preview_is_absent_unless_enabled(client) -> None:  # type: ignore[no-untyped-def]
+def test_preview_is_absent_unless_enabled(client: FlaskClient) -> None:
     assert client.get("/preview/upcoming-ai-drafts").status_code == 404
     assert client.get("/preview/welcome").status_code == 404
 
 
-def test_preview_shows_the_problems_of_a_broken_save(built_settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_preview_shows_the_problems_of_a_broken_save(
+    built_settings: Settings, fake_embedder: FakeEmbedder, make_app: AppFactory
+) -> None:
     article: Path = built_settings.articles / "account" / "reset-password.md"
     article.write_text(article.read_text().replace("title: Reset your password", "title: [broken"))
     build_index(built_settings, fake_embedder, show_progress=False)
-    text = preview_client(built_settings, fake_embedder).get("/preview/reset-password").get_data(as_text=True)
+    text = make_app(preview=True).test_client().get("/preview/reset-password").get_data(as_text=True)
     assert "account/reset-password.md:3: error: invalid YAML in front matter" in text
     assert "the last good version stays published until the errors above are fixed" in text
     assert "Request a reset link" in text  # the last good version

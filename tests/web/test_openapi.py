@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from werkzeug.test import TestResponse
 
 import kb
 from kb.config import Settings
 from kb.store.database import LINK_ACTIONS
-from web import create_app
-from web.auth import storage
+from tests.conftest import AppFactory, bearer_headers
 from web.openapi import openapi_document
 
 DOCUMENT_URI = "urn:kb:openapi"
@@ -55,7 +56,7 @@ def resolve(document: dict[str, Any], pointer: str) -> Any:
     return node
 
 
-def check_against_document(document: dict[str, Any], path: str, method: str, response) -> None:  # type: ignore[no-untyped-def]
+def check_against_document(document: dict[str, Any], path: str, method: str, response: TestResponse) -> None:
     """The status is one the operation documents, and the body fits that status's schema."""
     pointer = response_pointer(document, path, method, response.status_code)
     declared = resolve(document, pointer)
@@ -69,24 +70,11 @@ def check_against_document(document: dict[str, Any], path: str, method: str, res
 
 
 @pytest.fixture
-def document(client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def document(client: FlaskClient) -> dict[str, Any]:
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     return response.get_json()
-
-
-def add_agent(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        _, token = storage().add_agent("openapi-tester", "a long test password")
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def unbuilt_app(tmp_path: Path, articles_dir: Path, fake_embedder):  # type: ignore[no-untyped-def]
-    """An app whose index folder has never been built: every operation answers 503."""
-    empty = Settings(articles=articles_dir, index=tmp_path / "empty")
-    return create_app({"TESTING": True, "KB_SETTINGS": empty, "KB_EMBEDDER": fake_embedder})
 
 
 def test_the_document_is_valid_openapi_3_1(document: dict[str, Any], built_settings: Settings) -> None:
@@ -98,7 +86,7 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any], built_setti
     assert document == openapi_document(built_settings)
 
 
-def test_the_document_is_served_before_any_index_is_built(unbuilt_app) -> None:  # type: ignore[no-untyped-def]
+def test_the_document_is_served_before_any_index_is_built(unbuilt_app: Flask) -> None:
     response = unbuilt_app.test_client().get("/api/openapi.json")
     assert response.status_code == 200
     validate(response.get_json(), cls=OpenAPIV31SpecValidator)
@@ -109,10 +97,9 @@ def test_every_schema_is_valid_json_schema_2020_12(document: dict[str, Any]) -> 
         Draft202012Validator.check_schema(schema)
 
 
-def test_the_limits_are_those_of_the_running_configuration(tmp_path: Path, articles_dir: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    custom = Settings(
-        articles=articles_dir,
-        index=tmp_path / "index",
+def test_the_limits_are_those_of_the_running_configuration(make_app: AppFactory, settings: Settings) -> None:
+    app = make_app(
+        settings,
         site_name="Acme Help",
         max_results=7,
         default_results=4,
@@ -120,7 +107,6 @@ def test_the_limits_are_those_of_the_running_configuration(tmp_path: Path, artic
         max_message_length=900,
         max_request_bytes=4096,
     )
-    app = create_app({"TESTING": True, "KB_SETTINGS": custom, "KB_EMBEDDER": fake_embedder})
     document = app.test_client().get("/api/openapi.json").get_json()
     validate(document, cls=OpenAPIV31SpecValidator)
     assert document["info"]["title"] == "Acme Help"
@@ -137,13 +123,15 @@ def test_the_limits_are_those_of_the_running_configuration(tmp_path: Path, artic
     assert "4096 bytes" in document["components"]["responses"]["RequestTooLarge"]["description"]
 
 
-def test_every_route_is_documented_and_every_documented_path_exists(app, document: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def test_every_route_is_documented_and_every_documented_path_exists(app: Flask, document: dict[str, Any]) -> None:
     served: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
         if not (rule.rule.startswith("/api/") or rule.rule == "/healthz") or rule.rule in UNDOCUMENTED_RULES:
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        served.setdefault(path, set()).update(method.lower() for method in rule.methods - {"HEAD", "OPTIONS"})
+        served.setdefault(path, set()).update(
+            method.lower() for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        )
     documented = {
         path: {method for method in item if method in HTTP_METHODS} for path, item in document["paths"].items()
     }
@@ -177,7 +165,7 @@ def test_response_schemas_forbid_unknown_fields_and_require_every_field(document
         assert schema["required"] == list(schema["properties"]), name
 
 
-def test_the_validator_catches_unknown_and_missing_fields(client, document: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def test_the_validator_catches_unknown_and_missing_fields(client: FlaskClient, document: dict[str, Any]) -> None:
     body = client.get("/api/search", query_string={"q": "invoice"}).get_json()
     validator = schema_validator(document, "/components/schemas/SearchResponse")
     validator.validate(body)
@@ -281,9 +269,9 @@ def test_the_calls_cover_every_documented_response(document: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.id for call in CALLS])
-def test_live_answers_match_the_document(call: Call, app, unbuilt_app, document: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def test_live_answers_match_the_document(call: Call, app: Flask, unbuilt_app: Flask, document: dict[str, Any]) -> None:
     target = unbuilt_app if call.unbuilt else app
-    headers = add_agent(target) if call.signed_in else {}
+    headers = bearer_headers(target) if call.signed_in else {}
     options: dict[str, Any] = (
         {"json": call.json}
         if call.json is not None
@@ -309,7 +297,7 @@ def test_live_answers_match_the_document(call: Call, app, unbuilt_app, document:
 @pytest.mark.parametrize(
     "path", ["/api/search", "/api/articles/{slug}", "/api/categories", "/api/suggest", "/api/links", "/healthz"]
 )
-def test_other_methods_answer_the_documented_405(client, document: dict[str, Any], path: str) -> None:  # type: ignore[no-untyped-def]
+def test_other_methods_answer_the_documented_405(client: FlaskClient, document: dict[str, Any], path: str) -> None:
     allowed = {method for method in document["paths"][path] if method in HTTP_METHODS}
     wrong = "post" if "get" in allowed else "get"
     for method in (wrong, "put", "delete"):

@@ -6,16 +6,19 @@ import re
 import shutil
 from pathlib import Path
 
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
 from indexer.build import build_index
 from kb.config import Settings
 from kb.content.slugs import humanize
-from web import create_app
+from tests.conftest import AppFactory, FakeEmbedder
 
 PUBLIC_CATEGORIES = {"account": 1, "billing": 1, "getting-started": 1}
 HIDDEN_TITLES = ("Agent playbook for refund escalations", "AI invoice drafts (coming soon)")
 
 
-def html(response) -> str:  # type: ignore[no-untyped-def]
+def html(response: TestResponse) -> str:
     assert response.content_type == "text/html; charset=utf-8"
     return response.get_data(as_text=True)
 
@@ -31,7 +34,7 @@ def links(fragment: str) -> list[tuple[str, str]]:
     return re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', fragment)
 
 
-def test_home_shows_site_name_categories_and_recent(client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_home_shows_site_name_categories_and_recent(client: FlaskClient, settings: Settings) -> None:
     response = client.get("/")
     assert response.status_code == 200
     page = html(response)
@@ -51,7 +54,7 @@ def test_home_shows_site_name_categories_and_recent(client, settings) -> None:  
         assert title not in page
 
 
-def test_search_lists_results_with_section_links(client) -> None:  # type: ignore[no-untyped-def]
+def test_search_lists_results_with_section_links(client: FlaskClient) -> None:
     response = client.get("/search", query_string={"q": "reset password"})
     assert response.status_code == 200
     page = html(response)
@@ -69,7 +72,7 @@ def test_search_lists_results_with_section_links(client) -> None:  # type: ignor
     assert 'value="reset password"' in page  # the header search box keeps the query
 
 
-def test_search_escapes_html_in_the_query(client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_search_escapes_html_in_the_query(client: FlaskClient, settings: Settings) -> None:
     attack = "<script>alert(1)</script>"
     too_long = attack + " " + "a" * settings.max_query_length
     for query, status in ((attack, 200), (f'"><img src=x onerror=alert(1)>{attack}', 200), (too_long, 400)):
@@ -81,7 +84,7 @@ def test_search_escapes_html_in_the_query(client, settings) -> None:  # type: ig
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_search_without_query_shows_the_prompt(client) -> None:  # type: ignore[no-untyped-def]
+def test_search_without_query_shows_the_prompt(client: FlaskClient) -> None:
     for query in ("", "   "):
         response = client.get("/search", query_string={"q": query})
         assert response.status_code == 200
@@ -91,7 +94,7 @@ def test_search_without_query_shows_the_prompt(client) -> None:  # type: ignore[
     assert "Type your question in your own words" in html(client.get("/search"))
 
 
-def test_search_with_over_long_query_answers_400(client, settings) -> None:  # type: ignore[no-untyped-def]
+def test_search_with_over_long_query_answers_400(client: FlaskClient, settings: Settings) -> None:
     limit = settings.max_query_length
     response = client.get("/search", query_string={"q": "a" * (limit + 1)})
     assert response.status_code == 400
@@ -101,7 +104,7 @@ def test_search_with_over_long_query_answers_400(client, settings) -> None:  # t
     assert client.get("/search", query_string={"q": "a" * limit}).status_code == 200
 
 
-def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder: FakeEmbedder, make_app: AppFactory) -> None:
     """A help center whose only articles are internal or draft has nothing public to find."""
     source = Path(__file__).parent.parent / "data" / "help_center"
     articles = tmp_path / "hidden-only"
@@ -110,7 +113,7 @@ def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder) -> None: 
     shutil.copy(source / "billing" / "upcoming-ai-drafts.md", articles / "billing")
     hidden_settings = Settings(articles=articles, index=tmp_path / "hidden-index")
     build_index(hidden_settings, fake_embedder, show_progress=False)
-    client = create_app({"TESTING": True, "KB_SETTINGS": hidden_settings, "KB_EMBEDDER": fake_embedder}).test_client()
+    client = make_app(hidden_settings).test_client()
     response = client.get("/search", query_string={"q": "refund escalation"})
     assert response.status_code == 200
     page = html(response)
@@ -123,7 +126,7 @@ def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder) -> None: 
         assert title not in page and title not in home
 
 
-def test_article_page_renders_body_toc_breadcrumbs_date_and_related(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_page_renders_body_toc_breadcrumbs_date_and_related(client: FlaskClient) -> None:
     response = client.get("/articles/welcome")
     assert response.status_code == 200
     page = html(response)
@@ -156,14 +159,14 @@ def test_article_page_renders_body_toc_breadcrumbs_date_and_related(client) -> N
     ]
 
 
-def test_article_related_lists_only_public_articles(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_related_lists_only_public_articles(client: FlaskClient) -> None:
     page = html(client.get("/articles/invoice-basics"))
     assert links(section(page, "related")) == [("/articles/welcome", "Welcome to Acme Invoices")]
     for hidden in ("refund-escalation-playbook", "upcoming-ai-drafts", *HIDDEN_TITLES):
         assert hidden not in page
 
 
-def test_article_alias_redirects_permanently(client) -> None:  # type: ignore[no-untyped-def]
+def test_article_alias_redirects_permanently(client: FlaskClient) -> None:
     for alias in ("forgot-password", "lost-password"):
         response = client.get(f"/articles/{alias}")
         assert response.status_code == 301
@@ -173,7 +176,7 @@ def test_article_alias_redirects_permanently(client) -> None:  # type: ignore[no
     assert "<h1>Reset your password</h1>" in html(followed)
 
 
-def test_unknown_article_is_a_friendly_html_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_article_is_a_friendly_html_404(client: FlaskClient) -> None:
     response = client.get("/articles/no-such-article")
     assert response.status_code == 404
     page = html(response)
@@ -183,7 +186,7 @@ def test_unknown_article_is_a_friendly_html_404(client) -> None:  # type: ignore
     assert not page.lstrip().startswith("{")
 
 
-def test_category_page_lists_exactly_its_public_articles(client) -> None:  # type: ignore[no-untyped-def]
+def test_category_page_lists_exactly_its_public_articles(client: FlaskClient) -> None:
     expected = {
         "account": [("/articles/reset-password", "Reset your password")],
         "billing": [("/articles/invoice-basics", "Invoice basics")],
@@ -198,7 +201,7 @@ def test_category_page_lists_exactly_its_public_articles(client) -> None:  # typ
     assert "AI invoice drafts" not in html(client.get("/categories/billing"))
 
 
-def test_unknown_or_hidden_category_is_404(client) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_or_hidden_category_is_404(client: FlaskClient) -> None:
     for slug in ("no-such-category", "playbooks"):
         response = client.get(f"/categories/{slug}")
         assert response.status_code == 404
@@ -207,7 +210,7 @@ def test_unknown_or_hidden_category_is_404(client) -> None:  # type: ignore[no-u
         assert "We couldn&#39;t find that category." in page
 
 
-def test_stylesheet_is_served(client) -> None:  # type: ignore[no-untyped-def]
+def test_stylesheet_is_served(client: FlaskClient) -> None:
     response = client.get("/static/style.css")
     assert response.status_code == 200
     assert response.mimetype == "text/css"
@@ -215,7 +218,7 @@ def test_stylesheet_is_served(client) -> None:  # type: ignore[no-untyped-def]
     response.close()
 
 
-def test_pages_carry_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+def test_pages_carry_security_headers(client: FlaskClient) -> None:
     for url, status in (("/", 200), ("/articles/welcome", 200), ("/articles/missing", 404)):
         response = client.get(url)
         assert response.status_code == status
@@ -227,19 +230,19 @@ def test_pages_carry_security_headers(client) -> None:  # type: ignore[no-untype
         assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_search_page_highlights_query_words_and_names_the_correction(client) -> None:  # type: ignore[no-untyped-def]
+def test_search_page_highlights_query_words_and_names_the_correction(client: FlaskClient) -> None:
     page = client.get("/search", query_string={"q": "spam foldr"}).get_data(as_text=True)
     assert "Showing results for <strong>spam folder</strong>." in page
     assert "Check your <mark>spam</mark> <mark>folder</mark> and wait five minutes." in page
 
 
-def test_html_in_a_query_never_reaches_the_snippet_unescaped(client) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_a_query_never_reaches_the_snippet_unescaped(client: FlaskClient) -> None:
     page = client.get("/search", query_string={"q": "<b>spam</b> folder"}).get_data(as_text=True)
     assert "<b>spam</b>" not in page
     assert "<mark>spam</mark>" in page
 
 
-def test_sitemap_lists_public_articles_and_categories_only(client) -> None:  # type: ignore[no-untyped-def]
+def test_sitemap_lists_public_articles_and_categories_only(client: FlaskClient) -> None:
     response = client.get("/sitemap.xml")
     assert response.status_code == 200
     assert response.mimetype == "application/xml"

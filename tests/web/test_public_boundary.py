@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+from flask import Flask
+from flask.testing import FlaskClient
 from markupsafe import escape
+from werkzeug.test import TestResponse
 
-from indexer.build import build_index
 from kb.search.service import Audience
-from web import create_app
+from tests.conftest import AppFactory
 
 PUBLIC_SLUGS = ["welcome", "reset-password", "invoice-basics"]
 ALIASES = ["forgot-password", "lost-password"]
@@ -97,7 +99,7 @@ def echoes(url: str) -> list[str]:
     return [form for text in found if text for form in (text, str(escape(text)))]
 
 
-def leaked(response, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+def leaked(response: TestResponse, url: str) -> list[str]:
     """The hidden markers in a response's body and Location header, not counting echoed request text."""
     if response.is_json:
         body = json.dumps(response.get_json(), ensure_ascii=False)
@@ -120,7 +122,7 @@ def expected_status(url: str) -> int:
     return 200
 
 
-def test_hidden_articles_are_really_in_the_index(app) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_articles_are_really_in_the_index(app: Flask) -> None:
     """Otherwise the boundary tests below would pass for the wrong reason."""
     with app.app_context():
         center = app.extensions["kb"].get()
@@ -132,7 +134,7 @@ def test_hidden_articles_are_really_in_the_index(app) -> None:  # type: ignore[n
     assert {INTERNAL, DRAFT} <= preview
 
 
-def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_route_table_is_fully_covered(app: Flask) -> None:
     rules = {
         rule.rule: rule
         for rule in app.url_map.iter_rules()
@@ -149,7 +151,7 @@ def test_the_route_table_is_fully_covered(app) -> None:  # type: ignore[no-untyp
             assert app.url_map.bind("localhost").match(url.split("?")[0])[0] == rule.endpoint, url
 
 
-def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app: Flask, client: FlaskClient) -> None:
     agent_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/agent")}
     assert agent_rules <= set(AGENT_ONLY), f"new agent routes {sorted(agent_rules - set(AGENT_ONLY))}: add them"
     for requests in AGENT_ONLY.values():
@@ -165,7 +167,7 @@ def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app, cl
             assert leaked(response, url) == [], f"{method} {url} shows {leaked(response, url)}"
 
 
-def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_no_route_shows_internal_or_draft_articles(app: Flask, client: FlaskClient) -> None:
     rules = [
         rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static" and rule.rule not in AGENT_ONLY
     ]
@@ -179,7 +181,7 @@ def test_no_route_shows_internal_or_draft_articles(app, client) -> None:  # type
     assert fetched == 43
 
 
-def test_leak_check_catches_a_leak(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_leak_check_catches_a_leak(app: Flask, client: FlaskClient) -> None:
     """The checker itself: a page that does show hidden text is flagged, echoes are not."""
     response = client.get("/articles/invoice-basics")
     assert leaked(response, "/articles/invoice-basics") == []
@@ -190,7 +192,7 @@ def test_leak_check_catches_a_leak(app, client) -> None:  # type: ignore[no-unty
     assert leaked(echoed, "/search?" + urlencode({"q": QUERIES[0]})) == []
 
 
-def test_hidden_articles_look_exactly_like_missing_ones(client) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_articles_look_exactly_like_missing_ones(client: FlaskClient) -> None:
     for prefix in ("/articles/", "/api/articles/"):
         missing = client.get(prefix + MISSING)
         assert missing.status_code == 404
@@ -203,12 +205,11 @@ def test_hidden_articles_look_exactly_like_missing_ones(client) -> None:  # type
                 assert response.get_json()["error"]["code"] == "not_found"
 
 
-def test_hidden_aliases_do_not_redirect(articles_dir, settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_aliases_do_not_redirect(articles_dir: Path, make_app: AppFactory) -> None:
     for folder, slug, alias in (("playbooks", INTERNAL, "old-refund-playbook"), ("billing", DRAFT, "old-ai-drafts")):
         path = articles_dir / folder / f"{slug}.md"
         path.write_text(path.read_text().replace("\nupdated:", f"\naliases: [{alias}]\nupdated:", 1))
-    build_index(settings, fake_embedder, show_progress=False)
-    app = create_app({"TESTING": True, "KB_SETTINGS": settings, "KB_EMBEDDER": fake_embedder})
+    app = make_app()
     with app.app_context():
         assert app.extensions["kb"].get().index.aliases == {
             "forgot-password": "reset-password",
@@ -225,7 +226,7 @@ def test_hidden_aliases_do_not_redirect(articles_dir, settings, fake_embedder) -
             assert leaked(response, url) == []
 
 
-def test_category_counts_exclude_internal_and_drafts(client) -> None:  # type: ignore[no-untyped-def]
+def test_category_counts_exclude_internal_and_drafts(client: FlaskClient) -> None:
     expected = [("account", "Account", 1), ("billing", "Billing", 1), ("getting-started", "Getting started", 1)]
     api = client.get("/api/categories").get_json()["categories"]
     assert [(item["slug"], item["name"], item["articles"]) for item in api] == expected

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,60 +22,28 @@ from kb.authoring.rules import (
 from kb.authoring.slug_history import follow_names, historical_slugs
 from kb.config import Settings
 from kb.content.compiler import CompiledHelpCenter, compile_help_center
-from tests.conftest import FakeEmbedder
-
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
-def write(root: Path, path: str, text: str) -> None:
-    file = root / path
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(text, encoding="utf-8")
+from kb.content.problems import Problem
+from kb.index.embedder import Embedder
+from tests.conftest import ArticleWriter, FakeEmbedder, GitRepository
 
 
 def compile_folder(root: Path) -> CompiledHelpCenter:
     return compile_help_center(root, Settings(articles=root, index=root.parent / "index"))
 
 
-def lines_of(problems: list) -> list[str]:  # type: ignore[type-arg]
+def lines_of(problems: Sequence[Problem]) -> list[str]:
     return [str(problem) for problem in problems]
 
 
-def git(root: Path, *arguments: str) -> None:
-    subprocess.run(
-        [
-            "git",
-            "-c",
-            "user.name=Writer",
-            "-c",
-            "user.email=writer@example.com",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-            *arguments,
-        ],
-        cwd=root,
-        check=True,
-        capture_output=True,
+def test_links_to_missing_sections_are_errors_on_their_lines(write_article: ArticleWriter) -> None:
+    write_article(
+        "billing/refunds.md", {"title": "Refunds"}, "Intro.\n\n## Monthly plans\n\nText.\n\n#### Fine print\n\nMore."
     )
-
-
-def test_links_to_missing_sections_are_errors_on_their_lines(tmp_path: Path) -> None:
-    write(
-        tmp_path,
-        "billing/refunds.md",
-        "---\ntitle: Refunds\n---\nIntro.\n\n## Monthly plans\n\nText.\n\n#### Fine print\n\nMore.\n",
-    )
-    write(
-        tmp_path,
+    write_article(
         "guide.md",
+        {"title": "Guide", "aliases": ["old-guide"]},
         "\n".join(
             [
-                "---",
-                "title: Guide",
-                "aliases: [old-guide]",
-                "---",
                 "See [monthly](billing/refunds.md#monthly-plans) and [print](refunds#fine-print).",  # 5: fine
                 "See [annual](billing/refunds.md#annual-plans).",  # 6
                 "Or [annual by slug](refunds#annual-plans) and a note[^1].",  # 7
@@ -93,7 +60,7 @@ def test_links_to_missing_sections_are_errors_on_their_lines(tmp_path: Path) -> 
             ]
         ),
     )
-    problems = missing_sections(compile_folder(tmp_path))
+    problems = missing_sections(compile_folder(write_article.root))
     assert lines_of(problems) == [
         "guide.md:6: error: link to missing section 'refunds#annual-plans'",
         "guide.md:7: error: link to missing section 'refunds#annual-plans'",
@@ -103,19 +70,19 @@ def test_links_to_missing_sections_are_errors_on_their_lines(tmp_path: Path) -> 
     ]
 
 
-def test_a_missing_article_is_left_to_the_compiler(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", "---\ntitle: A\n---\nSee [b](b.md#part).\n")
-    compiled = compile_folder(tmp_path)
+def test_a_missing_article_is_left_to_the_compiler(write_article: ArticleWriter) -> None:
+    write_article("a.md", {"title": "A"}, "See [b](b.md#part).")
+    compiled = compile_folder(write_article.root)
     assert missing_sections(compiled) == []
     assert lines_of(compiled.problems) == ["a.md:4: error: link to missing article 'b.md#part'"]
 
 
-def test_articles_without_text_are_errors(tmp_path: Path) -> None:
-    write(tmp_path, "empty.md", "---\ntitle: Empty\n---\n")
-    write(tmp_path, "title-only.md", "---\nsummary: Only a title.\ntitle: Title only\n---\n# Title  only\n")
-    write(tmp_path, "headings-only.md", "---\ntitle: Headings only\n---\n## One\n\n## Two\n")
-    write(tmp_path, "short.md", "---\ntitle: Short\n---\nOne word: yes.\n")
-    problems = empty_articles(compile_folder(tmp_path))
+def test_articles_without_text_are_errors(write_article: ArticleWriter) -> None:
+    write_article("empty.md", {"title": "Empty"}, "")
+    write_article("title-only.md", {"summary": "Only a title.", "title": "Title only"}, "# Title  only")
+    write_article("headings-only.md", {"title": "Headings only"}, "## One\n\n## Two")
+    write_article("short.md", {"title": "Short"}, "One word: yes.")
+    problems = empty_articles(compile_folder(write_article.root))
     assert lines_of(problems) == [
         "empty.md:2: error: article has no text below its title",
         "headings-only.md:2: error: article has no text below its title",
@@ -123,10 +90,10 @@ def test_articles_without_text_are_errors(tmp_path: Path) -> None:
     ]
 
 
-def test_an_article_without_summary_gets_a_warning_on_its_title(tmp_path: Path) -> None:
-    write(tmp_path, "with.md", "---\ntitle: With\nsummary: It has one.\n---\nText.\n")
-    write(tmp_path, "without.md", "---\ntags: [x]\ntitle: Without\n---\nText.\n")
-    assert lines_of(missing_summaries(compile_folder(tmp_path))) == [
+def test_an_article_without_summary_gets_a_warning_on_its_title(write_article: ArticleWriter) -> None:
+    write_article("with.md", {"title": "With", "summary": "It has one."}, "Text.")
+    write_article("without.md", {"tags": ["x"], "title": "Without"}, "Text.")
+    assert lines_of(missing_summaries(compile_folder(write_article.root))) == [
         "without.md:3: warning: no summary: search results and lists show the first sentence instead"
     ]
 
@@ -154,17 +121,19 @@ class ChosenVectors:
         return np.array(rows, dtype=np.float32)
 
 
-def section_vectors(compiled: CompiledHelpCenter, embedder, known):  # type: ignore[no-untyped-def]
+def section_vectors(
+    compiled: CompiledHelpCenter, embedder: Embedder, known: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     sections = section_chunks(compiled)
     vectors, _ = embed_chunks(sections, embedder, known, show_progress=False)
     return {chunk.text_hash: vector for chunk, vector in zip(sections, vectors, strict=True)}
 
 
-def test_near_duplicates_warn_on_the_later_path(tmp_path: Path) -> None:
-    write(tmp_path, "billing/refund-policy.md", "---\ntitle: Refund policy\n---\nOur policy.\n")
-    write(tmp_path, "billing/refunds.md", "---\ntitle: Refunds\n---\nGet a refund.\n\n## Ask\n\nAsk for a refund.\n")
-    write(tmp_path, "account/password.md", "---\ntitle: Password\n---\nReset it.\n")
-    compiled = compile_folder(tmp_path)
+def test_near_duplicates_warn_on_the_later_path(write_article: ArticleWriter) -> None:
+    write_article("billing/refund-policy.md", {"title": "Refund policy"}, "Our policy.")
+    write_article("billing/refunds.md", {"title": "Refunds"}, "Get a refund.\n\n## Ask\n\nAsk for a refund.")
+    write_article("account/password.md", {"title": "Password"}, "Reset it.")
+    compiled = compile_folder(write_article.root)
     vectors = section_vectors(compiled, ChosenVectors(), {})
     assert lines_of(near_duplicates(compiled, vectors, 0.92)) == [
         "billing/refunds.md:1: warning: looks like billing/refund-policy.md (0.93)"
@@ -172,11 +141,11 @@ def test_near_duplicates_warn_on_the_later_path(tmp_path: Path) -> None:
     assert near_duplicates(compiled, vectors, 0.94) == []
 
 
-def test_near_duplicates_reuse_known_vectors(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", "---\ntitle: Same\n---\nThe very same words.\n")
-    write(tmp_path, "b.md", "---\ntitle: Same\n---\nThe very same words.\n")
-    compiled = compile_folder(tmp_path)
-    settings = Settings(articles=tmp_path, index=tmp_path.parent / "index")
+def test_near_duplicates_reuse_known_vectors(write_article: ArticleWriter, tmp_path: Path) -> None:
+    write_article("a.md", {"title": "Same"}, "The very same words.")
+    write_article("b.md", {"title": "Same"}, "The very same words.")
+    compiled = compile_folder(write_article.root)
+    settings = Settings(articles=write_article.root, index=tmp_path / "index")
     build_index(settings, FakeEmbedder(), show_progress=False)
     embedder = FakeEmbedder()
     hashes = [chunk.text_hash for item in compiled.articles for chunk in item.chunks]
@@ -192,18 +161,18 @@ def test_near_duplicates_reuse_known_vectors(tmp_path: Path) -> None:
     assert published_vectors(tmp_path / "no-index", embedder, hashes) == {}
 
 
-@needs_git
-def test_a_renamed_file_without_alias_gets_a_warning(tmp_path: Path) -> None:
-    root = tmp_path / "repository" / "articles"
-    write(root, "billing/refund.md", "---\ntitle: Refunds\nsummary: Money back.\n---\nText.\n")
-    write(root, "billing/credit.md", "---\ntitle: Credit\nslug: money-back\n---\nCredit notes.\n")
-    write(root, "other.md", "---\ntitle: Other\n---\nUnrelated.\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "First articles")
-    git(root, "mv", "billing/refund.md", "billing/refunds.md")
-    write(root, "billing/credit.md", "---\ntitle: Credit\nslug: credit-notes\n---\nCredit notes.\n")
-    git(root, "commit", "-qam", "Rename and re-slug")
+def test_a_renamed_file_without_alias_gets_a_warning(
+    write_article: ArticleWriter, make_git_repository: Callable[[Path], GitRepository]
+) -> None:
+    root = write_article.root
+    write_article("billing/refund.md", {"title": "Refunds", "summary": "Money back."}, "Text.")
+    write_article("billing/credit.md", {"title": "Credit", "slug": "money-back"}, "Credit notes.")
+    write_article("other.md", {"title": "Other"}, "Unrelated.")
+    repository = make_git_repository(root)
+    repository.commit("First articles")
+    repository.rename("billing/refund.md", "billing/refunds.md")
+    write_article("billing/credit.md", {"title": "Credit", "slug": "credit-notes"}, "Credit notes.")
+    repository.commit("Rename and re-slug")
     problems = renamed_without_alias(compile_folder(root), root)
     assert lines_of(problems) == [
         "billing/credit.md:3: warning: slug changed from 'money-back' to 'credit-notes' in git history: "
@@ -211,21 +180,23 @@ def test_a_renamed_file_without_alias_gets_a_warning(tmp_path: Path) -> None:
         "billing/refunds.md:2: warning: slug changed from 'refund' to 'refunds' in git history: "
         "add 'refund' to aliases so old links keep working",
     ]
-    write(root, "billing/credit.md", "---\ntitle: Credit\nslug: credit-notes\naliases: [money-back]\n---\nCredit.\n")
-    write(root, "refund.md", "---\ntitle: A new refund article\n---\nThe slug 'refund' is taken again.\n")
+    write_article(
+        "billing/credit.md", {"title": "Credit", "slug": "credit-notes", "aliases": ["money-back"]}, "Credit."
+    )
+    write_article("refund.md", {"title": "A new refund article"}, "The slug 'refund' is taken again.")
     assert renamed_without_alias(compile_folder(root), root) == []
 
 
-@needs_git
-def test_a_staged_rename_is_followed_and_a_slug_changed_before_commit_is_seen(tmp_path: Path) -> None:
-    root = tmp_path / "articles"
-    write(root, "old-name.md", "---\ntitle: Topic\n---\nText.\n")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "One")
-    git(root, "mv", "old-name.md", "new-name.md")
+def test_a_staged_rename_is_followed_and_a_slug_changed_before_commit_is_seen(
+    write_article: ArticleWriter, make_git_repository: Callable[[Path], GitRepository]
+) -> None:
+    root = write_article.root
+    write_article("old-name.md", {"title": "Topic"}, "Text.")
+    repository = make_git_repository(root)
+    repository.commit("One")
+    repository.rename("old-name.md", "new-name.md")
     assert historical_slugs(root, ["new-name.md"]) == {"new-name.md": ["old-name"]}
-    write(root, "new-name.md", "---\ntitle: Topic\nslug: topic\n---\nText.\n")
+    write_article("new-name.md", {"title": "Topic", "slug": "topic"}, "Text.")
     problems = renamed_without_alias(compile_folder(root), root)
     assert lines_of(problems) == [
         "new-name.md:3: warning: slug changed from 'old-name' to 'topic' in git "
@@ -233,11 +204,13 @@ def test_a_staged_rename_is_followed_and_a_slug_changed_before_commit_is_seen(tm
     ]
 
 
-def test_without_git_history_nothing_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path, "articles/a.md", "---\ntitle: A\n---\nText.\n")
-    assert historical_slugs(tmp_path / "articles", ["a.md"]) == {}
+def test_without_git_history_nothing_is_reported(
+    write_article: ArticleWriter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_article("a.md", {"title": "A"}, "Text.")
+    assert historical_slugs(write_article.root, ["a.md"]) == {}
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))  # git itself is missing
-    assert renamed_without_alias(compile_folder(tmp_path / "articles"), tmp_path / "articles") == []
+    assert renamed_without_alias(compile_folder(write_article.root), write_article.root) == []
 
 
 def test_a_rename_and_a_new_file_at_the_old_path_in_one_commit_are_told_apart() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from kb.content.chunking import ChunkKind, chunk_article, split_words
+from kb.content.chunking import Chunk, ChunkKind, chunk_article, split_words
 from kb.content.rendering import render_markdown
 
 
 def chunks_for(
     body: str, summary: str = "", questions: list[str] | None = None, max_words: int = 150, overlap: int = 30
-):  # type: ignore[no-untyped-def]
+) -> list[Chunk]:
     sections = render_markdown(body).sections
     return chunk_article("pay-invoices", "Pay invoices", summary, questions or [], sections, max_words, overlap)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.config import Settings
-from kb.content.compiler import compile_help_center
+from kb.content.compiler import CompiledHelpCenter, compile_help_center
 
 
-def compile_folder(root: Path):  # type: ignore[no-untyped-def]
+def compile_folder(root: Path) -> CompiledHelpCenter:
     return compile_help_center(root, Settings(articles=root))
 
 

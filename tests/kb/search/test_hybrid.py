@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from kb.search.synonyms import Synonyms
 from tests.conftest import FakeEmbedder
 
 
-def service_for(settings: Settings, embedder: FakeEmbedder, **changes) -> SearchService:  # type: ignore[no-untyped-def]
+def service_for(settings: Settings, embedder: FakeEmbedder, **changes: Any) -> SearchService:
     return SearchService(load_published_index(settings.index), embedder, dataclasses.replace(settings, **changes))
 
 

@@ -10,10 +10,11 @@ from kb.config import Settings
 from kb.errors import QueryError
 from kb.index.format import load_published_index
 from kb.search.service import Audience, SearchService, normalize_query
+from tests.conftest import FakeEmbedder
 
 
 @pytest.fixture
-def service(built_settings: Settings, fake_embedder) -> SearchService:  # type: ignore[no-untyped-def]
+def service(built_settings: Settings, fake_embedder: FakeEmbedder) -> SearchService:
     settings = dataclasses.replace(built_settings, max_query_length=100, max_results=20)
     return SearchService(load_published_index(built_settings.index), fake_embedder, settings)
 
@@ -73,7 +74,7 @@ def test_empty_long_and_out_of_range_requests_are_refused(service: SearchService
         service.search("invoice", k=0)
 
 
-def test_repeated_queries_are_embedded_once(service: SearchService, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_queries_are_embedded_once(service: SearchService, fake_embedder: FakeEmbedder) -> None:
     calls = fake_embedder.calls
     service.search("Reset   my password", k=3)
     service.search("reset my password", k=3)
