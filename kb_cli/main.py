@@ -294,6 +294,7 @@ def serve(
 ) -> None:
     """Serve the help center and its JSON API (gunicorn; --debug for development)."""
     from kb.index.format import current_build, read_manifest
+    from kb.search.reranking import CrossEncoderReranker
     from kb_cli.serve_command import run_server
     from kb_cli.watch_command import exit_with_watcher, start_watcher_process
 
@@ -306,6 +307,10 @@ def serve(
 
         # One key for all workers, so a session signed by one worker is valid in the others.
         settings = dataclasses.replace(settings, secret_key=secrets.token_hex(32))
+    # Folders that are not there stop the start here; the site would answer 503 to every search.
+    make_embedder(settings)
+    if settings.reranker:
+        CrossEncoderReranker(settings.reranker).check_folder()
     watcher = None
     if settings.watch:
         if not settings.articles.is_dir():

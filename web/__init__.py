@@ -10,7 +10,9 @@ from flask import Flask
 
 from kb.config import Settings, unknown_variable_warnings
 from kb.content.articles import Visibility
+from kb.errors import ModelLoadError
 from kb.live import LiveHelpCenter
+from web.state import UnavailableHelpCenter
 
 
 def create_app(test_config: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -39,11 +41,15 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
     app.jinja_env.globals["Visibility"] = Visibility
     embedder = app.config.get("KB_EMBEDDER")
-    if embedder is None:
-        from kb.index.embedder import make_embedder
+    try:
+        if embedder is None:
+            from kb.index.embedder import make_embedder
 
-        embedder = make_embedder(settings)
-    app.extensions["kb"] = LiveHelpCenter(settings, embedder)
+            embedder = make_embedder(settings)
+        app.extensions["kb"] = LiveHelpCenter(settings, embedder)
+    except ModelLoadError as error:
+        app.logger.error("%s", error)
+        app.extensions["kb"] = UnavailableHelpCenter(error)
 
     from web import agent, api, auth, errors, media, pages, preview, security
 

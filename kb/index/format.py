@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kb.content.articles import Visibility
 from kb.content.chunking import ChunkKind
@@ -27,6 +28,7 @@ CHUNKS_FILE = "chunks.jsonl"
 ARTICLES_FILE = "articles.json"
 PROBLEMS_FILE = "problems.json"
 LEXICAL_FOLDER = "lexical"
+T = TypeVar("T")
 
 
 @dataclass
@@ -148,21 +150,56 @@ def check_model(manifest: Manifest, model_name: str, model_fingerprint: str, loc
 def load_published_index(
     index_dir: Path, model_name: str | None = None, model_fingerprint: str | None = None
 ) -> PublishedIndex:
-    """Read the live build of `index_dir`, checking it was made with the given model."""
+    """Read the live build of `index_dir`, checking it was made with the given model.
+
+    Raises:
+        IndexNotFoundError: nothing is published. IndexFormatError: the build is of another format
+        version, a file of it is damaged (the error names the file), or its files disagree on the
+        number of chunks. ModelMismatchError: it was built with another model.
+    """
     build_dir = current_build(index_dir)
     manifest = read_manifest(build_dir)
     if model_fingerprint is not None:
         check_model(manifest, model_name or "?", model_fingerprint, index_dir)
-    try:
-        articles_data = json.loads((build_dir / ARTICLES_FILE).read_text(encoding="utf-8"))
-        articles = {item["slug"]: ArticleRecord(**item) for item in articles_data}
-        with (build_dir / CHUNKS_FILE).open(encoding="utf-8") as lines:
-            chunks = [ChunkRecord(**json.loads(line)) for line in lines if line.strip()]
-        problems = [Problem(**item) for item in json.loads((build_dir / PROBLEMS_FILE).read_text(encoding="utf-8"))]
-        vectors = FaissVectorIndex.load(build_dir / VECTORS_FILE)
-        lexical = LexicalIndex.load(build_dir / LEXICAL_FOLDER)
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
-        raise IndexFormatError(f"{build_dir}: damaged index ({error}): run 'kb index' to rebuild it") from None
-    if vectors.size != len(chunks) or len(chunks) != manifest.chunk_count:
-        raise IndexFormatError(f"{build_dir}: vectors and chunks disagree: run 'kb index' to rebuild it")
+    articles = read_part(build_dir / ARTICLES_FILE, read_articles)
+    chunks = read_part(build_dir / CHUNKS_FILE, read_chunks)
+    problems = read_part(build_dir / PROBLEMS_FILE, read_problems)
+    vectors = read_part(build_dir / VECTORS_FILE, FaissVectorIndex.load)
+    lexical = read_part(build_dir / LEXICAL_FOLDER, LexicalIndex.load)
+    if not vectors.size == len(chunks) == manifest.chunk_count:
+        raise IndexFormatError(
+            f"{build_dir}: {CHUNKS_FILE} holds {len(chunks)} chunks, {VECTORS_FILE} {vectors.size} vectors "
+            f"and {MANIFEST_FILE} counts {manifest.chunk_count}: run 'kb index' to rebuild it"
+        )
     return PublishedIndex(build_dir, manifest, articles, chunks, vectors, lexical, problems)
+
+
+def read_part(path: Path, reader: Callable[[Path], T]) -> T:
+    """Read one file (or folder) of a build; whatever goes wrong is reported with its path."""
+    if not path.exists():
+        raise IndexFormatError(f"{path}: missing from the build: run 'kb index' to rebuild it")
+    try:
+        return reader(path)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+        raise IndexFormatError(f"{path}: {damage_of(path, error)}: run 'kb index' to rebuild it") from None
+
+
+def damage_of(path: Path, error: Exception) -> str:
+    if path.name == VECTORS_FILE and isinstance(error, RuntimeError):
+        return "not a readable FAISS index"  # FAISS's own text is a C++ signature and a source line
+    if isinstance(error, KeyError):
+        return f"damaged (a record lacks {error})"
+    return f"damaged ({error})"
+
+
+def read_articles(path: Path) -> dict[str, ArticleRecord]:
+    return {item["slug"]: ArticleRecord(**item) for item in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def read_chunks(path: Path) -> list[ChunkRecord]:
+    with path.open(encoding="utf-8") as lines:
+        return [ChunkRecord(**json.loads(line)) for line in lines if line.strip()]
+
+
+def read_problems(path: Path) -> list[Problem]:
+    return [Problem(**item) for item in json.loads(path.read_text(encoding="utf-8"))]
