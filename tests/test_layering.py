@@ -1,12 +1,15 @@
 """The folders show the data flow, and the imports keep it: articles → content → index → search → web.
 
 Every import of every module counts, those inside functions too, so a shortcut cannot hide in a
-function body. A failure names the importing file, its line and the rule it breaks.
+function body. A failure names the importing file, its line and the rule it breaks. And importing
+the core, in a fresh interpreter, loads neither Flask nor torch nor FAISS.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,6 +145,16 @@ def test_every_import_follows_the_layers() -> None:
 
 def test_no_module_imports_itself_through_others() -> None:
     assert import_cycles() == []
+
+
+def test_importing_the_core_loads_no_web_framework_and_no_model_library() -> None:
+    """Checked in a fresh interpreter: `import kb` stays fast, and the core runs without Flask."""
+    code = "import sys, kb.search.service, kb.help_center, kb.live, kb.content.compiler; print('flask' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+    heavy = "import sys, kb.search.service, kb.live; print(sorted({'torch', 'faiss'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", heavy], cwd=REPOSITORY, capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
 
 
 @pytest.mark.parametrize(
