@@ -353,20 +353,14 @@ def test_every_bad_setting_is_one_error_line_with_exit_status_2(runner: CliRunne
     )
 
 
-def test_the_near_duplicate_threshold_comes_from_the_settings(runner: CliRunner, tmp_path: Path) -> None:
-    articles = tmp_path / "articles"
+def test_the_near_duplicate_threshold_comes_from_the_settings(
+    runner: CliRunner, write_article: ArticleWriter, tmp_path: Path
+) -> None:
     # The fake embedder gives these two a cosine of 0.87: below the default threshold, 0.92.
-    write_article(
-        articles,
-        "refunds.md",
-        "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 30 days.\n",
-    )
-    write_article(
-        articles,
-        "returns.md",
-        "---\ntitle: Refunds\nsummary: Money back.\n---\nAsk for your money back within 60 weeks.\n",
-    )
-    command = ["check", "--articles", str(articles), "--index", str(tmp_path / "index")]
+    refunds = {"title": "Refunds", "summary": "Money back."}
+    write_article("refunds.md", refunds, "Ask for your money back within 30 days.")
+    write_article("returns.md", refunds, "Ask for your money back within 60 weeks.")
+    command = ["check", "--articles", str(write_article.root), "--index", str(tmp_path / "index")]
     assert runner.invoke(cli, command).stdout == ""
     lower = runner.invoke(cli, command, env={"KB_DUPLICATE_SIMILARITY": "0.85"})
     assert lower.stdout == "returns.md:1: warning: looks like refunds.md (0.87)\n"

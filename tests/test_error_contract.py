@@ -10,13 +10,13 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 
 from kb import errors
 from kb.config import Settings
 from kb.errors import ArticleError, ConfigError, KbError, error_classes
 from kb_cli.main import KbGroup
 from tests.conftest import REPOSITORY
-from web import create_app
 from web.errors import CODE_OF_STATUS
 from web.openapi import openapi_document
 
@@ -69,10 +69,7 @@ def test_every_code_is_unique_among_errors_and_http_statuses() -> None:
 
 
 @pytest.mark.parametrize("kind", SUBCLASSES, ids=lambda kind: kind.__name__)
-def test_the_api_answers_each_error_with_its_class_status_and_code(
-    kind: type[KbError], built_settings: Settings, fake_embedder
-) -> None:  # type: ignore[no-untyped-def]
-    app = create_app({"TESTING": True, "KB_SETTINGS": built_settings, "KB_EMBEDDER": fake_embedder})
+def test_the_api_answers_each_error_with_its_class_status_and_code(kind: type[KbError], app: Flask) -> None:
     error = instance_of(kind)
 
     def fail() -> Any:

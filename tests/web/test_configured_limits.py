@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
 
-from kb.config import Settings
-from tests.web.test_agents import csrf_from, sign_in
+from tests.conftest import AGENT_NAME, AGENT_PASSWORD, AppFactory, FakeEmbedder, csrf_from, sign_in
 from web import create_app
 
 MESSAGE = "Hi team,\n\nthe refund escalation needs the Admin Console, and my invoice never arrived.\n\nThanks,\nBo"
 
 
-def app_with(settings: Settings, embedder, **changes: object):  # type: ignore[no-untyped-def]
-    changed = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
-    return create_app({"TESTING": True, "KB_SETTINGS": changed, "KB_EMBEDDER": embedder})
-
-
-def test_suggest_without_k_gives_the_configured_number_of_articles(built_settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    app = app_with(built_settings, fake_embedder, suggest_results=2)
-    token = app.extensions["kb_storage"].add_agent("maria", "correct horse battery")[1]
+def test_suggest_without_k_gives_the_configured_number_of_articles(make_app: AppFactory) -> None:
+    app = make_app(suggest_results=2)
+    token = app.extensions["kb_storage"].add_agent(AGENT_NAME, AGENT_PASSWORD)[1]
     client = app.test_client()
     response = client.post("/api/suggest", headers={"Authorization": f"Bearer {token}"}, json={"text": MESSAGE})
     assert response.status_code == 200
@@ -37,16 +30,20 @@ def test_suggest_without_k_gives_the_configured_number_of_articles(built_setting
     assert page.get_data(as_text=True).count('<li class="result"') == 2
 
 
-def test_sign_in_attempts_are_limited_to_the_configured_number(built_settings: Settings, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    app = app_with(built_settings, fake_embedder, sign_in_attempts_per_minute=3)
-    app.extensions["kb_storage"].add_agent("maria", "correct horse battery")
+def test_sign_in_attempts_are_limited_to_the_configured_number(make_app: AppFactory) -> None:
+    app = make_app(sign_in_attempts_per_minute=3)
+    app.extensions["kb_storage"].add_agent(AGENT_NAME, AGENT_PASSWORD)
     client = app.test_client()
     assert [sign_in(client, password="guess").status_code for _ in range(4)] == [401, 401, 401, 429]
 
 
 def test_the_server_logs_a_misspelled_variable(
-    tmp_path: Path, articles_dir: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    articles_dir: Path,
+    fake_embedder: FakeEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     monkeypatch.setenv("KB_ARTICLES", str(articles_dir))
     monkeypatch.setenv("KB_INDEX", str(tmp_path / "index"))
     monkeypatch.setenv("KB_SECURE_COOKIE", "true")
