@@ -26,6 +26,7 @@ from kb.index.format import (
     VECTORS_FILE,
     current_build,
     load_published_index,
+    read_manifest,
 )
 from kb_cli.main import cli
 from tests.conftest import AppFactory, FakeEmbedder
@@ -89,6 +90,7 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
 def damage(settings: Settings, name: str) -> str:
     """Damage the live build of `settings` as DAMAGES[name] says; the message that must report it."""
     build = current_build(settings.index)
+    assert read_manifest(build).chunk_count == CHUNKS, "tests/data/help_center changed: update CHUNKS"
     harm, message = DAMAGES[name]
     harm(build)
     return message.format(build=build)
