@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template, reque
 
 from kb.errors import QueryError
 from kb.search.service import Audience, SearchResponse
-from web.api import link_event
+from web.api import json_body, link_event
 from web.auth import agent_page, limiter, safe_next, signed_in_agent, storage
 from web.preview import render_any_article
 from web.state import help_center, settings
@@ -107,9 +107,6 @@ def article(slug: str) -> str:
 @agent_page
 def track() -> tuple[Response, int]:
     """Records a copied link or a used suggestion (called by the workspace's buttons, CSRF header required)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise QueryError("send a JSON object")
     agent = signed_in_agent()
-    storage().record_link(agent.id if agent else None, *link_event(data))
+    storage().record_link(agent.id if agent else None, *link_event(json_body()))
     return jsonify({"recorded": True}), 201

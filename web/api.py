@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, redirect, request, url_for
@@ -17,6 +18,7 @@ from web.openapi import openapi_document
 from web.state import help_center, settings
 
 blueprint = Blueprint("api", __name__)
+MAX_JSON_DEPTH = 16  # every body the API takes is flat; deeper nesting is never a real client
 
 
 def result_count() -> int:
@@ -97,10 +99,56 @@ def categories() -> Response:
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object.
+
+    Parsed here rather than with Flask's lenient `get_json`, so that nesting deep enough to exhaust
+    the parser and strings no UTF-8 can carry (`"\\ud800"` is legal JSON) are bad input, not a 500.
+
+    Raises:
+        QueryError: the body is not a JSON object, is nested too deeply, or holds a lone surrogate.
+    """
+    if not request.is_json:
+        raise QueryError("send a JSON object with Content-Type: application/json")
+    try:
+        data = json.loads(request.get_data())
+    except RecursionError:
+        raise QueryError(f"the JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
+    except ValueError:
+        raise QueryError("the body is not valid JSON: send a JSON object with Content-Type: application/json") from None
     if not isinstance(data, dict):
         raise QueryError("send a JSON object with Content-Type: application/json")
+    check_json_text(data)
     return data
+
+
+def check_json_text(data: dict[str, Any]) -> None:
+    """Refuse nesting beyond MAX_JSON_DEPTH and lone surrogates, naming the top-level field they are in.
+
+    Walks with a stack instead of recursing, so no body can exhaust Python's recursion limit here.
+    """
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, field, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise QueryError(f"the JSON body is nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+        if isinstance(value, str) and not is_unicode_text(value):
+            raise QueryError(f"{field} holds a lone UTF-16 surrogate, which is no character: send valid Unicode text")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not is_unicode_text(key):
+                    raise QueryError("a field name holds a lone UTF-16 surrogate: send valid Unicode text")
+                stack.append((item, field or repr(key), depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, field, depth + 1) for item in value)
+
+
+def is_unicode_text(text: str) -> bool:
+    """False for strings holding a lone surrogate (from a JSON escape), which UTF-8 cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @blueprint.post("/suggest")

@@ -19,8 +19,16 @@ CODE_OF_STATUS = {
 }
 
 
+JSON_PATHS = ("/api", "/healthz", "/agent/track")  # and everything under /api/
+
+
+def is_json_path(path: str) -> bool:
+    """Whether errors at `path` answer in the JSON shape (the API, the health check, the workspace tracker)."""
+    return path in JSON_PATHS or path.startswith("/api/")
+
+
 def wants_json() -> bool:
-    return request.path in ("/api", "/healthz") or request.path.startswith("/api/")
+    return is_json_path(request.path)
 
 
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
