@@ -9,8 +9,10 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from kb.index.lexical import STOPWORDS, words
+from kb.search.caching import LruCache
 
 MIN_WORD_LENGTH = 4  # shorter words have too many neighbours to correct safely
+CORRECTION_CACHE_SIZE = 10_000  # corrections remembered per index; nonsense queries must not grow memory
 
 
 def allowed_edits(word: str) -> int:
@@ -31,22 +33,23 @@ class SpellingCorrector:
         }
         self.choices = list(self.vocabulary)
         self.known = set(vocabulary) | set(dictionary_words)
-        self.cache: dict[str, str | None] = {}
+        self.cache: LruCache[str, str | None] = LruCache(CORRECTION_CACHE_SIZE)
 
     def correct_word(self, word: str) -> str | None:
         """The correction of `word`, or None when it is known, too short or has no close neighbour."""
         if word in self.known or len(word) < MIN_WORD_LENGTH or not word.isalpha() or word in STOPWORDS:
             return None
-        if word not in self.cache:
-            limit = allowed_edits(word)
-            matches = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=limit, limit=20)
-            if not matches:
-                self.cache[word] = None
-            else:
-                best_distance = min(distance for _, distance, _ in matches)
-                nearest = [choice for choice, distance, _ in matches if distance == best_distance]
-                self.cache[word] = max(nearest, key=lambda choice: (self.vocabulary[choice], choice))
-        return self.cache[word]
+        return self.cache.get_or_compute(word, self.nearest_word)
+
+    def nearest_word(self, word: str) -> str | None:
+        """The commonest vocabulary word fewest edits from `word`, or None when none is close enough."""
+        limit = allowed_edits(word)
+        matches = process.extract(word, self.choices, scorer=OSA.distance, score_cutoff=limit, limit=20)
+        if not matches:
+            return None
+        best_distance = min(distance for _, distance, _ in matches)
+        nearest = [choice for choice, distance, _ in matches if distance == best_distance]
+        return max(nearest, key=lambda choice: (self.vocabulary[choice], choice))
 
     def correct(self, text: str) -> str | None:
         """`text` with misspelled words replaced, or None when nothing needed correcting."""
