@@ -293,9 +293,8 @@ def serve(
     preview: bool | None,
 ) -> None:
     """Serve the help center and its JSON API (gunicorn; --debug for development)."""
-    from kb.index.format import current_build, read_manifest
     from kb.search.reranking import CrossEncoderReranker
-    from kb_cli.serve_command import run_server
+    from kb_cli.serve_command import index_banner, run_server
     from kb_cli.watch_command import exit_with_watcher, start_watcher_process
 
     settings = load_settings(
@@ -317,10 +316,9 @@ def serve(
             raise ArticleError(str(settings.articles), None, "articles folder not found")
         watcher = start_watcher_process(settings)
         wait_for_first_build(settings)
-    manifest = read_manifest(current_build(settings.index))
     click.echo(
-        f"Serving {manifest.article_count} articles from {settings.index} "
-        f"on http://{settings.host}:{settings.port}/" + (f", watching {settings.articles}" if watcher else ""),
+        f"{index_banner(settings)} on http://{settings.host}:{settings.port}/"
+        + (f", watching {settings.articles}" if watcher else ""),
         err=True,
     )
     try:

@@ -2,9 +2,52 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kb.config import Settings
+from kb.errors import IndexFormatError
+from kb.index.format import Manifest, check_build_files, read_manifest
+from kb.live import first_loadable_build
+
+GUNICORN_REQUEST_LINE_CEILING = 8190  # gunicorn reads no longer request line than this
+GUNICORN_DEFAULT_REQUEST_LINE = 4094
+BYTES_PER_QUERY_CHARACTER = 12  # a 4-byte UTF-8 character, percent-encoded
+
+
+def request_line_limit(settings: Settings) -> int:
+    """Bytes of request line to accept: the longest query allowed, percent-encoded, within gunicorn's ceiling.
+
+    A 700-character Cyrillic query is about 4,200 bytes once percent-encoded, past gunicorn's default.
+    """
+    longest = len(f"GET /api/search?q=&k={settings.max_results} HTTP/1.1")
+    longest += BYTES_PER_QUERY_CHARACTER * settings.max_query_length
+    return min(GUNICORN_REQUEST_LINE_CEILING, max(GUNICORN_DEFAULT_REQUEST_LINE, longest))
+
+
+def index_banner(settings: Settings) -> str:
+    """What start-up says about the index to serve; a damaged live build never stops the start.
+
+    Checks what the workers will load, cheaply (manifests and file presence), falling back as they do.
+
+    Raises:
+        IndexNotFoundError: nothing was ever published in the index folder.
+    """
+
+    def manifest_of(build_dir: Path) -> Manifest:
+        manifest = read_manifest(build_dir)
+        check_build_files(build_dir)
+        return manifest
+
+    try:
+        manifest, _, note = first_loadable_build(settings.index, manifest_of)
+    except IndexFormatError as error:
+        return (
+            f"Warning: {error}\nNo build in {settings.index} can be read: every page answers 503 "
+            "until 'kb index' publishes a sound build. Serving"
+        )
+    warning = f"Warning: {note}\n" if note else ""
+    return f"{warning}Serving {manifest.article_count} articles from {settings.index}"
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -12,10 +55,12 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "gthread",
+        "worker_class": "kb_cli.http_worker.HelpCenterWorker",  # gthread, with gunicorn's own errors in our shapes
         "threads": settings.threads,
         "timeout": 60,
         "accesslog": "-",
+        "limit_request_line": request_line_limit(settings),
+        "http_parser": "python",  # the parser HelpCenterWorker learns an over-long request's target from
     }
 
 

@@ -371,4 +371,8 @@ def test_the_server_runs_the_configured_threads_per_worker() -> None:
     from kb_cli.serve_command import gunicorn_options
 
     options = gunicorn_options(Settings.from_env({"KB_THREADS": "8", "KB_WORKERS": "3"}))
-    assert (options["worker_class"], options["workers"], options["threads"]) == ("gthread", 3, 8)
+    assert (options["worker_class"], options["workers"], options["threads"]) == (
+        "kb_cli.http_worker.HelpCenterWorker",
+        3,
+        8,
+    )

@@ -2,7 +2,7 @@
 
 Each case is checked where a person meets it: the library raises one error with its code, `kb`
 prints one line and exits with the error's code, and the site answers 503 with the error shape
-(never 500, never a traceback).
+(never 500, never a traceback) and a message that names no server path; the log has the details.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from kb.index.format import (
 )
 from kb_cli.main import cli
 from tests.conftest import AppFactory, FakeEmbedder
+from web.errors import UNAVAILABLE_MESSAGES
 
 REBUILD = "run 'kb index' to rebuild it"
 
@@ -122,10 +123,12 @@ def test_a_damaged_index_is_one_line_from_the_command_line(
 
 
 @pytest.mark.parametrize("name", DAMAGES)
-def test_a_damaged_index_answers_503_on_the_site(app: Flask, built_settings: Settings, name: str) -> None:
+def test_a_damaged_index_answers_503_on_the_site(
+    app: Flask, built_settings: Settings, name: str, caplog: pytest.LogCaptureFixture
+) -> None:
     message = damage(built_settings, name)
     client = app.test_client()
-    error = {"code": "index_invalid", "message": message}
+    error = {"code": "index_invalid", "message": UNAVAILABLE_MESSAGES["index_invalid"]}
     search = client.get("/api/search", query_string={"q": "invoice"})
     assert (search.status_code, search.get_json()) == (503, {"error": error})
     health = client.get("/healthz")
@@ -133,6 +136,7 @@ def test_a_damaged_index_answers_503_on_the_site(app: Flask, built_settings: Set
     page = client.get("/")
     assert (page.status_code, page.mimetype) == (503, "text/html")
     assert "<h1>Help center unavailable</h1>" in page.get_data(as_text=True)
+    assert message in caplog.text
 
 
 def missing_model_message(folder: Path) -> str:
@@ -170,11 +174,13 @@ def test_serve_refuses_a_missing_model_folder_before_starting(
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"Error: {missing_model_message(folder)}\n")
 
 
-def test_a_missing_model_folder_answers_503_on_the_site(make_app: AppFactory, tmp_path: Path) -> None:
+def test_a_missing_model_folder_answers_503_on_the_site(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     folder = tmp_path / "no-such-model"
     app = make_app(model=str(folder), config={"KB_EMBEDDER": None})  # no stand-in: the app makes its own model
     client = app.test_client()
-    error = {"code": "model_unavailable", "message": missing_model_message(folder)}
+    error = {"code": "model_unavailable", "message": UNAVAILABLE_MESSAGES["model_unavailable"]}
     search = client.get("/api/search", query_string={"q": "invoice"})
     assert (search.status_code, search.get_json()) == (503, {"error": error})
     health = client.get("/healthz")
@@ -182,10 +188,11 @@ def test_a_missing_model_folder_answers_503_on_the_site(make_app: AppFactory, tm
     page = client.get("/articles/welcome")
     assert (page.status_code, page.mimetype) == (503, "text/html")
     assert "<h1>Help center unavailable</h1>" in page.get_data(as_text=True)
+    assert missing_model_message(folder) in caplog.text
 
 
 def test_a_reranker_folder_without_a_model_answers_503_and_the_articles_stay_up(
-    make_app: AppFactory, tmp_path: Path
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     folder = tmp_path / "empty-reranker"
     folder.mkdir()
@@ -194,8 +201,9 @@ def test_a_reranker_folder_without_a_model_answers_503_and_the_articles_stay_up(
     message = f"KB_RERANKER '{folder}' is not a local cross-encoder model folder"
     assert (search.status_code, search.get_json()) == (
         503,
-        {"error": {"code": "model_unavailable", "message": message}},
+        {"error": {"code": "model_unavailable", "message": UNAVAILABLE_MESSAGES["model_unavailable"]}},
     )
+    assert message in caplog.text
     assert client.get("/api/articles/welcome").status_code == 200
     assert client.get("/articles/welcome").status_code == 200
 
@@ -216,7 +224,7 @@ def test_serve_refuses_a_reranker_folder_without_a_model_before_starting(
 
 @pytest.mark.slow  # imports torch and sentence-transformers to try the folder
 def test_a_reranker_that_fails_to_load_answers_503_not_500(
-    make_app: AppFactory, runner: CliRunner, built_settings: Settings, tmp_path: Path
+    make_app: AppFactory, runner: CliRunner, built_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     folder = tmp_path / "broken-reranker"
     folder.mkdir()
@@ -225,8 +233,8 @@ def test_a_reranker_that_fails_to_load_answers_503_not_500(
     search = client.get("/api/search", query_string={"q": "invoice"})
     assert search.status_code == 503
     error = search.get_json()["error"]
-    assert error["code"] == "model_unavailable"
-    assert error["message"].startswith(f"cannot load the re-ranker from {folder}: ")
+    assert error == {"code": "model_unavailable", "message": UNAVAILABLE_MESSAGES["model_unavailable"]}
+    assert f"cannot load the re-ranker from {folder}: " in caplog.text
     assert client.get("/articles/welcome").status_code == 200
     result = runner.invoke(
         cli, ["search", "invoice", "--index", str(built_settings.index)], env={"KB_RERANKER": str(folder)}

@@ -185,12 +185,22 @@ def schemas(settings: Settings) -> dict[str, Any]:
         },
         "LinkRecorded": strict_object("The link event was stored.", {"recorded": {"const": True}}),
         "Health": strict_object(
-            "The live index build.",
+            "The published index build, served.",
             {
                 "status": {"const": "ok"},
                 "build": {"type": "string", "description": "Id of the live index build."},
                 "built_at": {"type": "string", "format": "date-time"},
                 "model": {"type": "string", "description": "Embedding model the index was built with."},
+            },
+        ),
+        "HealthDegraded": strict_object(
+            "The published build cannot be read: an earlier build is served, and the warning says which.",
+            {
+                "status": {"const": "degraded"},
+                "build": {"type": "string", "description": "Id of the index build served instead."},
+                "built_at": {"type": "string", "format": "date-time"},
+                "model": {"type": "string", "description": "Embedding model the index was built with."},
+                "warning": schema("ErrorDetail"),
             },
         ),
         "HealthUnavailable": strict_object(
@@ -221,6 +231,11 @@ def responses(settings: Settings) -> dict[str, Any]:
             {"Allow": header("The methods this path accepts.")},
         ),
         "RequestTooLarge": error_response(413, f"The request body is over {settings.max_request_bytes} bytes."),
+        "UriTooLong": error_response(
+            414,
+            "The request line is longer than the HTTP server reads (`kb serve` reads up to 8190 bytes; a letter "
+            "outside ASCII takes 6 to 12 bytes once percent-encoded). Answered by the server itself.",
+        ),
         "Unavailable": error_response(
             503,
             "No usable index is published (or the embedding model cannot be loaded): the help center cannot answer.",
@@ -258,6 +273,7 @@ def paths(settings: Settings) -> dict[str, Any]:
                         "content": json_content(schema("SearchResponse")),
                     },
                     "400": response("BadRequest"),
+                    "414": response("UriTooLong"),
                     "503": response("Unavailable"),
                 },
             }
@@ -280,6 +296,7 @@ def paths(settings: Settings) -> dict[str, Any]:
                         },
                     },
                     "404": response("NotFound"),
+                    "414": response("UriTooLong"),
                     "503": response("Unavailable"),
                 },
             }
@@ -352,8 +369,14 @@ def paths(settings: Settings) -> dict[str, Any]:
                 "summary": "Whether the help center can answer, and which index build is live.",
                 "tags": ["health"],
                 "responses": {
-                    "200": {"description": "Serving.", "content": json_content(schema("Health"))},
-                    "503": {"description": "No usable index.", "content": json_content(schema("HealthUnavailable"))},
+                    "200": {
+                        "description": "Serving: the published build, or an earlier one while it cannot be read.",
+                        "content": json_content({"oneOf": [schema("Health"), schema("HealthDegraded")]}),
+                    },
+                    "503": {
+                        "description": "No usable index, or the files of the build served are gone.",
+                        "content": json_content(schema("HealthUnavailable")),
+                    },
                 },
             }
         },

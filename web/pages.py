@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from markupsafe import escape
 
-from kb.errors import KbError, QueryError
+from kb.errors import IndexFormatError, KbError, QueryError
 from kb.urls import article_url, category_url
-from web.state import help_center, settings
+from web.errors import public_message
+from web.state import help_center, live_help_center, settings
 
 blueprint = Blueprint("pages", __name__)
 RECENT_ARTICLES = 6
@@ -61,13 +62,27 @@ def category(slug: str) -> str:
 
 @blueprint.get("/healthz")
 def health() -> tuple[Response, int]:
+    """200 while a build answers (`degraded` with a warning when it is not the published one), else 503.
+
+    Also checks that the served build's files are still on disk, so monitoring notices a deleted
+    index before a restart would.
+    """
+    live = live_help_center()
     try:
-        manifest = help_center().index.manifest
+        manifest = live.get().index.manifest
+        live.check_files()
     except KbError as error:
-        return jsonify({"status": "unavailable", "error": {"code": error.code, "message": str(error)}}), 503
-    return jsonify(
-        {"status": "ok", "build": manifest.build_id, "built_at": manifest.built_at, "model": manifest.model_name}
-    ), 200
+        message = public_message(error, 503)
+        return jsonify({"status": "unavailable", "error": {"code": error.code, "message": message}}), 503
+    body: dict[str, object] = {
+        "status": "degraded" if live.fallback_note else "ok",
+        "build": manifest.build_id,
+        "built_at": manifest.built_at,
+        "model": manifest.model_name,
+    }
+    if live.fallback_note:
+        body["warning"] = {"code": IndexFormatError.code, "message": live.fallback_note}
+    return jsonify(body), 200
 
 
 @blueprint.get("/sitemap.xml")

@@ -7,10 +7,15 @@ from flask import current_app
 from kb.config import Settings
 from kb.errors import ModelLoadError
 from kb.help_center import HelpCenter
+from kb.live import LiveHelpCenter
+
+
+def live_help_center() -> LiveHelpCenter:
+    return current_app.extensions["kb"]
 
 
 def help_center() -> HelpCenter:
-    return current_app.extensions["kb"].get()
+    return live_help_center().get()
 
 
 def settings() -> Settings:

@@ -2,11 +2,13 @@
 
 <index>/current            -> builds/<build id>   (symlink, switched atomically)
 <index>/builds/<build id>/ manifest.json, vectors.faiss, lexical/, chunks.jsonl, articles.json, problems.json
+<index>/builds/.<build id>.partial/  a build being written; renamed to its id once complete
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,7 @@ CHUNKS_FILE = "chunks.jsonl"
 ARTICLES_FILE = "articles.json"
 PROBLEMS_FILE = "problems.json"
 LEXICAL_FOLDER = "lexical"
+BUILD_FILES = (MANIFEST_FILE, VECTORS_FILE, CHUNKS_FILE, ARTICLES_FILE, PROBLEMS_FILE)
 T = TypeVar("T")
 
 
@@ -147,20 +150,75 @@ def check_model(manifest: Manifest, model_name: str, model_fingerprint: str, loc
         )
 
 
+def complete_builds(index_dir: Path) -> list[Path]:
+    """Build folders that were written whole, newest first (build ids sort by time).
+
+    Folders being written have names starting with "." and are never listed.
+    """
+    try:
+        entries = list((index_dir / BUILDS_FOLDER).iterdir())
+    except OSError:
+        return []
+    return sorted(
+        (path for path in entries if not path.name.startswith(".") and path.is_dir()),
+        key=lambda path: path.name,
+        reverse=True,
+    )
+
+
+def candidate_builds(index_dir: Path) -> list[Path]:
+    """The builds a server may serve, in order of preference: the live one, then the earlier ones, newest first.
+
+    Without a `current` link every complete build is a candidate, newest first.
+    """
+    builds = complete_builds(index_dir)
+    link = index_dir / CURRENT_LINK
+    if not link.is_symlink():
+        return builds
+    live = link.resolve()
+    return [live] + [build for build in builds if build.name < live.name]
+
+
+def check_build_files(build_dir: Path) -> None:
+    """Check cheaply (no reading) that every file of a build is still there and readable.
+
+    Raises:
+        IndexFormatError: a file is missing or cannot be read.
+    """
+    lexical = build_dir / LEXICAL_FOLDER
+    try:
+        lexical_files = [entry.path for entry in os.scandir(lexical)]
+    except OSError:
+        raise IndexFormatError(f"{build_dir}: {LEXICAL_FOLDER}/ is missing or unreadable") from None
+    for path in [*(str(build_dir / name) for name in BUILD_FILES), *lexical_files]:
+        if not (os.path.isfile(path) and os.access(path, os.R_OK)):
+            raise IndexFormatError(f"{path}: missing or unreadable: run 'kb index' to rebuild the index")
+
+
 def load_published_index(
     index_dir: Path, model_name: str | None = None, model_fingerprint: str | None = None
 ) -> PublishedIndex:
     """Read the live build of `index_dir`, checking it was made with the given model.
 
     Raises:
-        IndexNotFoundError: nothing is published. IndexFormatError: the build is of another format
-        version, a file of it is damaged (the error names the file), or its files disagree on the
-        number of chunks. ModelMismatchError: it was built with another model.
+        IndexNotFoundError: nothing is published. For the others, see `load_build`.
     """
-    build_dir = current_build(index_dir)
+    return load_build(current_build(index_dir), model_name, model_fingerprint, index_dir)
+
+
+def load_build(
+    build_dir: Path, model_name: str | None = None, model_fingerprint: str | None = None, location: Path | None = None
+) -> PublishedIndex:
+    """Read one build folder, checking it was made with the given model.
+
+    Raises:
+        IndexFormatError: the build is of another format version, a file of it is damaged (the error
+        names the file), or its files disagree on the number of chunks. ModelMismatchError: it was
+        built with another model.
+    """
     manifest = read_manifest(build_dir)
     if model_fingerprint is not None:
-        check_model(manifest, model_name or "?", model_fingerprint, index_dir)
+        check_model(manifest, model_name or "?", model_fingerprint, location or build_dir)
     articles = read_part(build_dir / ARTICLES_FILE, read_articles)
     chunks = read_part(build_dir / CHUNKS_FILE, read_chunks)
     problems = read_part(build_dir / PROBLEMS_FILE, read_problems)

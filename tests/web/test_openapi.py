@@ -24,6 +24,8 @@ from web.openapi import openapi_document
 DOCUMENT_URI = "urn:kb:openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 UNDOCUMENTED_RULES = {"/api/openapi.json"}  # the document does not describe itself
+# Answered by gunicorn before the app sees the request; tests/web/test_http_server.py exercises them.
+SERVER_ANSWERS = {("/api/search", "get", 414), ("/api/articles/{slug}", "get", 414)}
 
 
 def pointer_segment(name: str) -> str:
@@ -265,7 +267,7 @@ def test_the_calls_cover_every_documented_response(document: dict[str, Any]) -> 
         for method, operation in item.items()
         for status in operation["responses"]
     }
-    assert {(call.path, call.method, call.status) for call in CALLS} == documented
+    assert {(call.path, call.method, call.status) for call in CALLS} | SERVER_ANSWERS == documented
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.id for call in CALLS])

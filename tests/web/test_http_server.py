@@ -1,0 +1,244 @@
+"""A real `kb serve` (gunicorn) on 127.0.0.1: long queries, gunicorn's own errors in the site's shapes, a damaged index.
+
+The server runs `kb serve` with the fake embedder (tests/web/serve_with_fake_embedder.py), so no
+worker loads the model; what is tested is gunicorn and the start-up, not search quality.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kb.config import Settings
+from tests.conftest import REPOSITORY
+from tests.web.test_openapi import SERVER_ANSWERS, check_against_document
+from web.openapi import openapi_document
+
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Answer:
+    """A raw HTTP answer read off the socket, with the attributes check_against_document reads."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def mimetype(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0]
+
+    def get_json(self) -> object:
+        return json.loads(self.body)
+
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def send(self, raw: bytes) -> Answer:
+        """Send raw bytes as one request and read the whole answer (the server closes or sends Content-Length)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as connection:
+            connection.sendall(raw)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = dict(line.split(": ", 1) for line in lines[1:])
+            length = int(headers.get("Content-Length", "0"))
+            while len(body) < length:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+        return Answer(int(lines[0].split(" ")[1]), headers, body)
+
+    def get(self, target: str, extra_headers: str = "") -> Answer:
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{extra_headers}\r\n"
+        return self.send(request.encode("latin-1"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(settings: Settings, log: Path) -> Server:
+    """`kb serve` on a free port; returns once /healthz answers (whatever its status)."""
+    port = free_port()
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "KB_SECRET_KEY": "test-secret"}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.web.serve_with_fake_embedder"]
+            + ["--articles", str(settings.articles), "--index", str(settings.index)]
+            + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            cwd=REPOSITORY,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(process, port, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return server
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise AssertionError(f"kb serve did not answer within {START_TIMEOUT} s:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)  # gunicorn and its workers, started in their own session
+        try:
+            server.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait()
+
+
+@pytest.fixture
+def server(built_settings: Settings, tmp_path: Path) -> Iterator[Server]:
+    running = start_server(built_settings, tmp_path / "server.log")
+    assert running.process.poll() is None, running.log.read_text()
+    yield running
+    stop_server(running)
+
+
+def cyrillic_query(characters: int) -> str:
+    words = ("неоплаченныйсчёт", "восстановлениепароля", "рабочеепространство", "электроннаяпочта")
+    text = ""
+    while len(text) < characters:
+        text += words[len(text) % len(words)] + " "
+    return text[:characters].strip() + "я"
+
+
+def assert_one_error_shape(answer: Answer, status: int, code: str) -> str:
+    assert answer.status_code == status, answer.body
+    assert answer.headers["Content-Type"] == "application/json"
+    body = answer.get_json()
+    assert isinstance(body, dict) and list(body) == ["error"]
+    assert list(body["error"]) == ["code", "message"]
+    assert body["error"]["code"] == code
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    return str(body["error"]["message"])
+
+
+def test_a_700_character_cyrillic_query_is_answered(server: Server) -> None:
+    query = cyrillic_query(700)
+    target = "/api/search?q=" + urllib.parse.quote(query)
+    assert len(target) > 4094  # past gunicorn's default limit of the request line
+    answer = server.get(target)
+    assert answer.status_code == 200, answer.body[:300]
+    assert answer.get_json() == {"query": query, "results": answer.get_json()["results"]}  # type: ignore[index]
+    assert server.get("/search?q=" + urllib.parse.quote(query)).status_code == 200
+
+
+@pytest.mark.parametrize("path, method, status", sorted(SERVER_ANSWERS))
+def test_an_address_longer_than_the_server_reads_gets_the_documented_json_error(
+    server: Server, built_settings: Settings, path: str, method: str, status: int
+) -> None:
+    long_text = urllib.parse.quote(cyrillic_query(1500))
+    target = {"/api/search": "/api/search?q=" + long_text, "/api/articles/{slug}": "/api/articles/" + long_text}[path]
+    answer = server.get(target)
+    message = assert_one_error_shape(answer, status, "uri_too_long")
+    assert "8190 bytes" in message and "shorten the query" in message
+    check_against_document(openapi_document(built_settings), path, method, answer)
+
+
+def test_an_address_longer_than_the_server_reads_gets_friendly_text_on_pages(server: Server) -> None:
+    answer = server.get("/search?q=" + urllib.parse.quote(cyrillic_query(1500)))
+    assert answer.status_code == 414
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert answer.text() == "That search is too long for this help center. Please use fewer words and try again."
+
+
+def test_health_check_errors_from_gunicorn_are_json(server: Server) -> None:
+    answer = server.get("/healthz?" + "x" * 9000)
+    assert_one_error_shape(answer, 414, "uri_too_long")
+
+
+def test_oversized_headers_get_the_json_error_shape(server: Server) -> None:
+    answer = server.get("/api/categories", extra_headers=f"X-Padding: {'x' * 9000}\r\n")
+    assert_one_error_shape(answer, 431, "request_headers_too_large")
+    page = server.get("/", extra_headers=f"Cookie: {'x' * 9000}\r\n")
+    assert page.status_code == 431
+    assert page.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert "cookies" in page.text()
+
+
+def test_malformed_http_gets_the_json_error_shape(server: Server) -> None:
+    answer = server.send(b"GET /api/categories HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n")
+    assert "not valid HTTP" in assert_one_error_shape(answer, 400, "bad_request")
+    page = server.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n")
+    assert (page.status_code, page.headers["Content-Type"]) == (400, "text/plain; charset=utf-8")
+    assert "<html>" not in page.text()
+
+
+def test_kb_serve_over_a_damaged_live_build_serves_the_last_good_build(
+    built_settings: Settings, fake_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from indexer.build import build_index
+
+    earlier = (built_settings.index / "current").resolve()
+    welcome = built_settings.articles / "getting-started" / "welcome.md"
+    welcome.write_text(welcome.read_text(encoding="utf-8").replace("Welcome to", "Welcome aboard"), encoding="utf-8")
+    build_index(built_settings, fake_embedder, show_progress=False)
+    live = (built_settings.index / "current").resolve()
+    (live / "vectors.faiss").write_bytes(b"not a faiss index")
+    running = start_server(built_settings, tmp_path / "server.log")
+    try:
+        assert running.process.poll() is None, running.log.read_text()
+        health = running.get("/healthz")
+        assert health.status_code == 200
+        assert health.get_json()["status"] == "degraded"  # type: ignore[index]
+        assert health.get_json()["build"] == earlier.name  # type: ignore[index]
+        assert running.get("/").status_code == 200
+    finally:
+        stop_server(running)
+    log = running.log.read_text()
+    assert f"the published build {live.name} is damaged; serving the earlier build {earlier.name}" in log
+
+
+def test_kb_serve_over_a_damaged_build_with_nothing_earlier_answers_503(
+    built_settings: Settings, tmp_path: Path
+) -> None:
+    ((built_settings.index / "current").resolve() / "chunks.jsonl").write_text("{not json", encoding="utf-8")
+    running = start_server(built_settings, tmp_path / "server.log")
+    try:
+        assert running.process.poll() is None, running.log.read_text()
+        assert_one_error_shape(running.get("/api/categories"), 503, "index_invalid")
+        assert running.get("/").status_code == 503
+        assert running.get("/healthz").status_code == 503
+    finally:
+        stop_server(running)
