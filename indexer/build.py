@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embed import embed_chunks
-from indexer.publish import discard_build, new_build_directory, publish, records_to_json, write_json
+from indexer.publish import build_id_of, discard_build, new_build_directory, publish, records_to_json, write_json
 from kb.config import Settings
 from kb.content.chunking import Chunk
 from kb.content.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
@@ -225,7 +225,7 @@ class IndexBuilder:
             write_json(build_dir / PROBLEMS_FILE, records_to_json(problems))
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
-                build_id=build_dir.name,
+                build_id=build_id_of(build_dir),
                 built_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                 model_name=self.embedder.model_name,
                 model_fingerprint=self.embedder.model_fingerprint,
@@ -237,11 +237,11 @@ class IndexBuilder:
                 article_hashes={article.record.path: article.record.content_hash for article in articles},
             )
             write_json(build_dir / MANIFEST_FILE, records_to_json([manifest])[0])
-            publish(settings.index, build_dir, settings.keep_builds)
+            published = publish(settings.index, build_dir, settings.keep_builds)
         except BaseException:
             discard_build(build_dir)
             raise
-        return build_dir.name
+        return published.name
 
 
 def build_index(settings: Settings, embedder: Embedder, show_progress: bool | None = None) -> BuildReport:

@@ -93,10 +93,11 @@ def test_publish_switches_the_current_link_atomically_and_prunes(tmp_path: Path)
     builds = []
     for _ in range(4):
         build = new_build_directory(index_dir)
-        (build / "marker").write_text(build.name)
-        publish(index_dir, build, keep_builds=1)
-        builds.append(build)
-        assert current_build(index_dir) == build.resolve()
+        (build / "manifest.json").write_text(build.name)
+        published = publish(index_dir, build, keep_builds=1)
+        assert not build.exists() and (published / "manifest.json").read_text() == build.name
+        builds.append(published)
+        assert current_build(index_dir) == published.resolve()
         assert not os.path.isabs(os.readlink(index_dir / CURRENT_LINK))
     remaining = sorted(path.name for path in (index_dir / "builds").iterdir())
     assert remaining == [builds[2].name, builds[3].name]
