@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from kb.content.problems import Problem, Severity
 from kb.content.rendering import RenderedBody, render_markdown
 from kb.urls import article_url, media_url
 
+IMAGE_SOURCE = re.compile(r'<img\b[^>]*?\bsrc="([^"]*)"')
 MEDIA_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".pdf", ".txt", ".csv", ".mp4", ".webm"}
 )
@@ -102,6 +105,16 @@ class LinkResolver:
         return resolve
 
 
+def foreign_images(rendered_html: str, public_url: str) -> list[str]:
+    """Sources of the images in `rendered_html` served by another host than the site (`public_url`).
+
+    The Content-Security-Policy lets pages load images from the site only, so these never show.
+    """
+    own_host = urlsplit(public_url).netloc if public_url else None
+    sources = (html.unescape(source) for source in IMAGE_SOURCE.findall(rendered_html))
+    return list(dict.fromkeys(source for source in sources if urlsplit(source).netloc not in ("", own_host)))
+
+
 def line_containing(article: Article, needle: str) -> int:
     """File line of the first body line containing `needle`, else the first body line."""
     for offset, line in enumerate(article.body.split("\n")):
@@ -121,6 +134,16 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
     problems += [
         Problem(article.path, line_containing(article, source), Severity.ERROR, f"image not found: '{source}'")
         for source in rendered.unresolved_images
+    ]
+    problems += [
+        Problem(
+            article.path,
+            line_containing(article, source),
+            Severity.WARNING,
+            f"image from another host is not shown: '{source}' "
+            "(the site shows only its own images: put the file beside the articles and link it relatively)",
+        )
+        for source in foreign_images(rendered.html, settings.public_url)
     ]
     related: list[str] = []
     for name in article.related:

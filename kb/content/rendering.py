@@ -11,6 +11,7 @@ from xml.etree.ElementTree import Element
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify as heading_slugify
 from markdown.treeprocessors import Treeprocessor
@@ -107,8 +108,8 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "id"},
     "abbr": {"title"},
     "img": {"src", "alt", "title", "width", "height"},
-    "td": {"colspan", "rowspan", "style"},
-    "th": {"colspan", "rowspan", "style", "scope"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
     "h2": {"id"},
     "h3": {"id"},
     "h4": {"id"},
@@ -119,7 +120,10 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "div": {"id"},
 }
+ALIGNMENTS = ("left", "center", "right")
 ALLOWED_CLASSES = {
+    "td": {f"align-{side}" for side in ALIGNMENTS},
+    "th": {f"align-{side}" for side in ALIGNMENTS},
     "div": ADMONITION_KINDS | {"admonition", "footnote"},
     "p": {"admonition-title"},
     "a": {"headerlink", "footnote-ref", "footnote-backref"},
@@ -208,6 +212,21 @@ class ArticleLinks(Treeprocessor):
             element.set(attribute, resolved)
 
 
+class TableAlignment(Treeprocessor):
+    """Turns a table column's alignment into a class the stylesheet styles: the CSP forbids inline styles."""
+
+    def run(self, root: Element) -> None:
+        for element in root.iter():
+            side = element.attrib.pop("align", None) if element.tag in ("th", "td") else None
+            if side in ALIGNMENTS:
+                element.set("class", f"align-{side}")
+
+
+class TableAlignmentExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
+        md.treeprocessors.register(TableAlignment(md), "table_alignment", 2)
+
+
 class ArticleLinksExtension(Extension):
     def __init__(self, links: LinkResolver | None, images: LinkResolver | None, rendered: RenderedBody) -> None:
         super().__init__()
@@ -230,7 +249,8 @@ def render_markdown(
     """
     rendered = RenderedBody(html="", headings=[], sections=[])
     extensions: list[Extension | str] = [
-        "tables",
+        TableExtension(use_align_attribute=True),
+        TableAlignmentExtension(),
         "fenced_code",
         "admonition",
         "sane_lists",
@@ -256,7 +276,6 @@ def sanitize_html(html: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
-        filter_style_properties={"text-align"},
         link_rel="noopener noreferrer",
     )
 
