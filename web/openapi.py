@@ -67,6 +67,11 @@ def header(description: str) -> dict[str, Any]:
 
 def schemas(settings: Settings) -> dict[str, Any]:
     text = {"type": "string"}
+    build = {
+        "build": {"type": "string", "description": "Id of the index build served."},
+        "built_at": {"type": "string", "format": "date-time"},
+        "model": {"type": "string", "description": "Embedding model the index was built with."},
+    }
     search_result = {
         "slug": text,
         "title": text,
@@ -184,24 +189,10 @@ def schemas(settings: Settings) -> dict[str, Any]:
             "required": ["action", "slug"],
         },
         "LinkRecorded": strict_object("The link event was stored.", {"recorded": {"const": True}}),
-        "Health": strict_object(
-            "The published index build, served.",
-            {
-                "status": {"const": "ok"},
-                "build": {"type": "string", "description": "Id of the live index build."},
-                "built_at": {"type": "string", "format": "date-time"},
-                "model": {"type": "string", "description": "Embedding model the index was built with."},
-            },
-        ),
+        "Health": strict_object("The published index build, served.", {"status": {"const": "ok"}, **build}),
         "HealthDegraded": strict_object(
             "The published build cannot be read: an earlier build is served, and the warning says which.",
-            {
-                "status": {"const": "degraded"},
-                "build": {"type": "string", "description": "Id of the index build served instead."},
-                "built_at": {"type": "string", "format": "date-time"},
-                "model": {"type": "string", "description": "Embedding model the index was built with."},
-                "warning": schema("ErrorDetail"),
-            },
+            {"status": {"const": "degraded"}, **build, "warning": schema("ErrorDetail")},
         ),
         "HealthUnavailable": strict_object(
             "No usable index: the help center cannot answer.",
@@ -373,10 +364,7 @@ def paths(settings: Settings) -> dict[str, Any]:
                         "description": "Serving: the published build, or an earlier one while it cannot be read.",
                         "content": json_content({"oneOf": [schema("Health"), schema("HealthDegraded")]}),
                     },
-                    "503": {
-                        "description": "No usable index, or the files of the build served are gone.",
-                        "content": json_content(schema("HealthUnavailable")),
-                    },
+                    "503": {"description": "No usable index.", "content": json_content(schema("HealthUnavailable"))},
                 },
             }
         },

@@ -87,6 +87,10 @@ def test_a_damaged_build_published_while_serving_is_not_switched_to(
     assert client.get("/api/articles/welcome").get_json()["title"] == OLD_TITLE
     body = client.get("/healthz").get_json()
     assert (body["status"], body["build"]) == ("degraded", serving)
+    build_index(built_settings, fake_embedder, show_progress=False)  # a sound build: served, and all is well
+    body = client.get("/healthz").get_json()
+    assert (body["status"], body["build"]) == ("ok", live_build(built_settings).name)
+    assert client.get("/api/articles/welcome").get_json()["title"] == NEW_TITLE
 
 
 def test_a_damaged_build_with_no_earlier_build_answers_503_without_server_paths(
