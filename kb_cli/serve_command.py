@@ -61,6 +61,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "accesslog": "-",
         "limit_request_line": request_line_limit(settings),
         "http_parser": "python",  # the parser HelpCenterWorker learns an over-long request's target from
+        # gunicorn 27's control socket lives at one path per user: two servers on a host would share it.
+        "control_socket_disable": True,
     }
 
 

@@ -376,3 +376,9 @@ def test_the_server_runs_the_configured_threads_per_worker() -> None:
         3,
         8,
     )
+
+
+def test_two_servers_on_one_host_share_no_control_socket() -> None:
+    from kb_cli.serve_command import gunicorn_options
+
+    assert gunicorn_options(Settings.from_env({}))["control_socket_disable"] is True
