@@ -35,11 +35,12 @@ from kb.index.format import (
     PROBLEMS_FILE,
     VECTORS_FILE,
     ArticleRecord,
+    Audience,
     ChunkRecord,
     Manifest,
     load_published_index,
 )
-from kb.index.lexical import LexicalIndex, TokenCache
+from kb.index.lexical import LexicalIndex, TokenCache, analyse
 from kb.index.vectors import FaissVectorIndex
 
 LOCK_FILE = ".build.lock"
@@ -206,7 +207,7 @@ class IndexBuilder:
             vector_index = FaissVectorIndex(self.embedder.dimension)
             vector_index.add(np.arange(len(chunks), dtype=np.int64), vectors)
             vector_index.save(build_dir / VECTORS_FILE)
-            LexicalIndex.build([chunk.lexical_text for chunk in chunks], self.tokens).save(build_dir / LEXICAL_FOLDER)
+            self.write_lexical_indexes(build_dir / LEXICAL_FOLDER, articles, chunks)
             with (build_dir / CHUNKS_FILE).open("w", encoding="utf-8") as output:
                 for position, chunk in enumerate(chunks):
                     record = ChunkRecord(
@@ -242,6 +243,15 @@ class IndexBuilder:
             discard_build(build_dir)
             raise
         return published.name
+
+    def write_lexical_indexes(self, folder: Path, articles: list[PublishedArticle], chunks: list[Chunk]) -> None:
+        """One BM25 index and spelling vocabulary per audience, over the chunks that audience may see."""
+        records = {article.record.slug: article.record for article in articles}
+        analysed = analyse([chunk.lexical_text for chunk in chunks], self.tokens)
+        for audience in Audience:
+            chunk_ids = [position for position, chunk in enumerate(chunks) if audience.may_see(records[chunk.slug])]
+            index = LexicalIndex.build([analysed[position] for position in chunk_ids], chunk_ids)
+            index.save(folder / audience.value)
 
 
 def build_index(settings: Settings, embedder: Embedder, show_progress: bool | None = None) -> BuildReport:

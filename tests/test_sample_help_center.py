@@ -93,3 +93,13 @@ def test_misspelled_queries_find_the_right_article_first(sample_search: SearchSe
 def test_whole_customer_emails_find_the_right_article_near_the_top(sample_search: SearchService, case: dict) -> None:
     slugs = [result.slug for result in sample_search.search(case["query"], k=3).results]
     assert case["expect"] in slugs, slugs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("typo", "internal_word"), [("playbok", "playbook"), ("helpdsk", "helpdesk")])
+def test_words_of_the_internal_playbooks_are_corrections_for_agents_only(
+    sample_search: SearchService, typo: str, internal_word: str
+) -> None:
+    assert sample_search.search(typo, k=3, audience=Audience.AGENT).corrected_query == internal_word
+    public = sample_search.search(typo, k=3).corrected_query
+    assert public is None or internal_word not in public

@@ -1,12 +1,14 @@
 """The published index directory: its files, its records, and reading it back.
 
 <index>/current            -> builds/<build id>   (symlink, switched atomically)
-<index>/builds/<build id>/ manifest.json, vectors.faiss, lexical/, chunks.jsonl, articles.json, problems.json
+<index>/builds/<build id>/ manifest.json, vectors.faiss, chunks.jsonl, articles.json, problems.json,
+                           lexical/<audience>/ (BM25 and spelling vocabulary of what that audience may see)
 <index>/builds/.<build id>.partial/  a build being written; renamed to its id once complete
 """
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
 from kb.index.lexical import LexicalIndex
 from kb.index.vectors import FaissVectorIndex
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT_LINK = "current"
 BUILDS_FOLDER = "builds"
 MANIFEST_FILE = "manifest.json"
@@ -79,6 +81,21 @@ class ArticleRecord:
         return self.visibility == Visibility.PUBLIC and not self.draft
 
 
+class Audience(enum.StrEnum):
+    """Who is reading decides which articles may be shown, searched, and counted in search statistics."""
+
+    PUBLIC = "public"  # customers: public, published articles only
+    AGENT = "agent"  # support agents: internal articles too
+    PREVIEW = "preview"  # writers: drafts too
+
+    def may_see(self, article: ArticleRecord) -> bool:
+        if self is Audience.PUBLIC:
+            return article.is_public
+        if self is Audience.AGENT:
+            return not article.draft
+        return True
+
+
 @dataclass
 class ChunkRecord:
     """One indexed passage; its position in chunks.jsonl is its vector id."""
@@ -104,7 +121,7 @@ class PublishedIndex:
     articles: dict[str, ArticleRecord]
     chunks: list[ChunkRecord]
     vectors: FaissVectorIndex
-    lexical: LexicalIndex
+    lexical: dict[Audience, LexicalIndex]  # each audience's BM25 over the chunks it may see
     problems: list[Problem]
     aliases: dict[str, str] = field(default_factory=dict)  # old slug -> current slug
 
@@ -185,11 +202,14 @@ def check_build_files(build_dir: Path) -> None:
     Raises:
         IndexFormatError: a file is missing or cannot be read.
     """
-    lexical = build_dir / LEXICAL_FOLDER
-    try:
-        lexical_files = [entry.path for entry in os.scandir(lexical)]
-    except OSError:
-        raise IndexFormatError(f"{build_dir}: {LEXICAL_FOLDER}/ is missing or unreadable") from None
+    lexical_files: list[str] = []
+    for audience in Audience:
+        try:
+            lexical_files += [entry.path for entry in os.scandir(build_dir / LEXICAL_FOLDER / audience.value)]
+        except OSError:
+            raise IndexFormatError(
+                f"{build_dir}: {LEXICAL_FOLDER}/{audience.value}/ is missing or unreadable"
+            ) from None
     for path in [*(str(build_dir / name) for name in BUILD_FILES), *lexical_files]:
         if not (os.path.isfile(path) and os.access(path, os.R_OK)):
             raise IndexFormatError(f"{path}: missing or unreadable: run 'kb index' to rebuild the index")
@@ -223,12 +243,20 @@ def load_build(
     chunks = read_part(build_dir / CHUNKS_FILE, read_chunks)
     problems = read_part(build_dir / PROBLEMS_FILE, read_problems)
     vectors = read_part(build_dir / VECTORS_FILE, FaissVectorIndex.load)
-    lexical = read_part(build_dir / LEXICAL_FOLDER, LexicalIndex.load)
+    lexical = {
+        audience: read_part(build_dir / LEXICAL_FOLDER / audience.value, LexicalIndex.load) for audience in Audience
+    }
     if not vectors.size == len(chunks) == manifest.chunk_count:
         raise IndexFormatError(
             f"{build_dir}: {CHUNKS_FILE} holds {len(chunks)} chunks, {VECTORS_FILE} {vectors.size} vectors "
             f"and {MANIFEST_FILE} counts {manifest.chunk_count}: run 'kb index' to rebuild it"
         )
+    for audience, part in lexical.items():
+        if not part.covers_only(len(chunks)):
+            raise IndexFormatError(
+                f"{build_dir / LEXICAL_FOLDER / audience.value}: names chunks beyond the {len(chunks)} of "
+                f"{CHUNKS_FILE}: run 'kb index' to rebuild it"
+            )
     return PublishedIndex(build_dir, manifest, articles, chunks, vectors, lexical, problems)
 
 

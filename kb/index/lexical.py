@@ -52,56 +52,84 @@ def tokenize(text: str) -> list[str]:
 
 
 TokenCache = dict[str, tuple[list[str], frozenset[str]]]  # text -> (stems, surface words)
+Analysed = tuple[list[str], frozenset[str]]  # one text's stems and its surface words
+
+
+def analyse(texts: list[str], cache: TokenCache | None = None) -> list[Analysed]:
+    """Each text's stems (what BM25 indexes) and surface words (the spelling vocabulary).
+
+    `cache` keeps each text's analysis between builds, so only new texts are tokenized.
+    """
+    analysed = []
+    for text in texts:
+        entry = cache.get(text) if cache is not None else None
+        if entry is None:
+            surface = content_words(text)
+            entry = (stem_all(surface) or ["\u2205"], frozenset(surface))
+            if cache is not None:
+                cache[text] = entry
+        analysed.append(entry)
+    if cache is not None and len(cache) > 2 * len(texts) + 1000:
+        wanted = set(texts)
+        for stale in [text for text in cache if text not in wanted]:
+            del cache[stale]
+    return analysed
 
 
 class LexicalIndex:
-    """BM25 over one text per chunk; `scores` returns a score for every chunk."""
+    """BM25 over the chunks one audience may see; `scores` returns a score for every chunk.
+
+    Document frequencies, average length and the spelling vocabulary come from those chunks only,
+    so what an audience may not see changes neither its scores nor the corrections it is offered.
+    """
 
     VOCABULARY_FILE = "vocabulary.json"
+    CHUNK_IDS_FILE = "chunk_ids.json"
 
-    def __init__(self, retriever: Any, vocabulary: dict[str, int]) -> None:
-        self.retriever = retriever
+    def __init__(self, retriever: Any | None, vocabulary: dict[str, int], chunk_ids: np.ndarray) -> None:
+        self.retriever = retriever  # None when the audience sees no chunk at all
         self.vocabulary = vocabulary  # surface word -> number of chunks it appears in
+        self.chunk_ids = chunk_ids  # the chunk behind each BM25 document
 
     @classmethod
-    def build(cls, texts: list[str], cache: TokenCache | None = None) -> LexicalIndex:
-        """Index `texts`; `cache` keeps each text's tokens between builds, so only new texts are tokenized."""
+    def build(cls, analysed: list[Analysed], chunk_ids: list[int]) -> LexicalIndex:
+        """Index the chunks `chunk_ids`, whose analyses (from `analyse`) are `analysed`, in the same order."""
         import bm25s
 
-        analysed = []
-        for text in texts:
-            entry = cache.get(text) if cache is not None else None
-            if entry is None:
-                surface = content_words(text)
-                entry = (stem_all(surface) or ["\u2205"], frozenset(surface))
-                if cache is not None:
-                    cache[text] = entry
-            analysed.append(entry)
-        if cache is not None and len(cache) > 2 * len(texts) + 1000:
-            wanted = set(texts)
-            for stale in [text for text in cache if text not in wanted]:
-                del cache[stale]
-        retriever = bm25s.BM25()
-        retriever.index([tokens for tokens, _ in analysed], show_progress=False)
+        retriever = None
+        if analysed:
+            retriever = bm25s.BM25()
+            retriever.index([tokens for tokens, _ in analysed], show_progress=False)
         vocabulary: Counter[str] = Counter()
         for _, surface_words in analysed:
             vocabulary.update(surface_words)
-        return cls(retriever, dict(vocabulary))
+        return cls(retriever, dict(vocabulary), np.asarray(chunk_ids, dtype=np.int64))
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
         import bm25s
 
-        retriever = bm25s.BM25.load(str(directory), show_progress=False)
+        chunk_ids = np.asarray(json.loads((directory / cls.CHUNK_IDS_FILE).read_text(encoding="utf-8")), dtype=np.int64)
+        retriever = bm25s.BM25.load(str(directory), show_progress=False) if len(chunk_ids) else None
         vocabulary = json.loads((directory / cls.VOCABULARY_FILE).read_text(encoding="utf-8"))
-        return cls(retriever, vocabulary)
+        return cls(retriever, vocabulary, chunk_ids)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.retriever.save(str(directory), show_progress=False)
+        if self.retriever is not None:
+            self.retriever.save(str(directory), show_progress=False)
         (directory / self.VOCABULARY_FILE).write_text(json.dumps(self.vocabulary, ensure_ascii=False), encoding="utf-8")
+        (directory / self.CHUNK_IDS_FILE).write_text(json.dumps(self.chunk_ids.tolist()), encoding="utf-8")
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every chunk for stemmed query `tokens` (repeats count once)."""
-        unique = list(dict.fromkeys(tokens))
-        return np.asarray(self.retriever.get_scores(unique), dtype=np.float32)
+    def covers_only(self, chunk_count: int) -> bool:
+        """Whether every chunk this index names is one of `chunk_count` chunks."""
+        return not len(self.chunk_ids) or bool(self.chunk_ids.min() >= 0 and self.chunk_ids.max() < chunk_count)
+
+    def scores(self, tokens: list[str], chunk_count: int) -> np.ndarray:
+        """BM25 score of each of `chunk_count` chunks for stemmed query `tokens` (repeats count once);
+        chunks outside this index score 0."""
+        scores = np.zeros(chunk_count, dtype=np.float32)
+        if self.retriever is not None and tokens:
+            unique = list(dict.fromkeys(tokens))
+            scores[self.chunk_ids] = np.asarray(self.retriever.get_scores(unique), dtype=np.float32)
+        return scores

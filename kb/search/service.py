@@ -6,7 +6,6 @@ query -> spelling correction -> dense chunk scores + BM25 chunk scores -> per-ar
 
 from __future__ import annotations
 
-import enum
 import re
 import threading
 from collections import OrderedDict
@@ -21,7 +20,7 @@ from kb.content.articles import Visibility
 from kb.content.chunking import ChunkKind
 from kb.errors import QueryError
 from kb.index.embedder import Embedder
-from kb.index.format import ArticleRecord, ChunkRecord, PublishedIndex
+from kb.index.format import ArticleRecord, Audience, ChunkRecord, PublishedIndex
 from kb.index.lexical import tokenize
 from kb.search.customer_messages import clean_message
 from kb.search.reranking import Reranker
@@ -32,21 +31,6 @@ from kb.urls import article_url
 
 QUERY_CACHE_SIZE = 2048
 SENTENCE_CACHE_SIZE = 50_000
-
-
-class Audience(enum.StrEnum):
-    """Who is searching decides which articles may be returned."""
-
-    PUBLIC = "public"  # customers: public, published articles only
-    AGENT = "agent"  # support agents: internal articles too
-    PREVIEW = "preview"  # writers: drafts too
-
-    def may_see(self, article: ArticleRecord) -> bool:
-        if self is Audience.PUBLIC:
-            return article.is_public
-        if self is Audience.AGENT:
-            return not article.draft
-        return True
 
 
 @dataclass(frozen=True)
@@ -159,10 +143,13 @@ class SearchService:
             audience: np.array([audience.may_see(index.articles[slug]) for slug in self.slugs], dtype=bool)
             for audience in Audience
         }
-        self.corrector = None
+        # One corrector per audience, each knowing only the words of what its audience may see.
+        self.correctors: dict[Audience, SpellingCorrector] = {}
         if self.settings.correct_spelling:
-            dictionary = getattr(embedder, "dictionary_words", lambda: ())()
-            self.corrector = SpellingCorrector(index.lexical.vocabulary, dictionary)
+            dictionary = frozenset(getattr(embedder, "dictionary_words", lambda: ())())
+            self.correctors = {
+                audience: SpellingCorrector(index.lexical[audience].vocabulary, dictionary) for audience in Audience
+            }
         self.synonyms = Synonyms.load(self.settings.synonyms)
         self.sentence_cache: dict[tuple[int, str], Sentences] = {}
 
@@ -182,7 +169,8 @@ class SearchService:
             ranking = SearchMode(mode or self.settings.search_mode)
         except ValueError:
             raise QueryError(f"unknown search mode {mode!r}: use {', '.join(SearchMode)}") from None
-        corrected = self.corrector.correct(text) if self.corrector else None
+        corrector = self.correctors.get(audience)
+        corrected = corrector.correct(text) if corrector is not None else None
         effective = corrected or text
         ranked = self.rank(effective, k, audience, ranking)
         if self.reranker is not None and ranked:
@@ -229,7 +217,7 @@ class SearchService:
                 article_scores = (article_dense - mean) / spread
         if mode != SearchMode.DENSE:
             tokens = self.synonyms.expand(tokenize(text))
-            lexical = self.index.lexical.scores(tokens) if tokens else np.zeros(chunk_count, dtype=np.float32)
+            lexical = self.index.lexical[audience].scores(tokens, chunk_count)
             article_lexical = self.per_article(lexical)
             if mode == SearchMode.LEXICAL:
                 chunk_scores, article_scores = lexical, article_lexical
