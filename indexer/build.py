@@ -91,6 +91,7 @@ def article_record(compiled: CompiledArticle) -> ArticleRecord:
             {"level": heading.level, "anchor": heading.anchor, "title": heading.title} for heading in rendered.headings
         ],
         content_hash=article.content_hash,
+        media=compiled.media,
     )
 
 

@@ -22,6 +22,7 @@ class HelpCenter:
     def __init__(self, index: PublishedIndex, search_service: SearchService) -> None:
         self.index = index
         self.search_service = search_service
+        self.media_by_audience: dict[Audience, frozenset[str]] = {}
 
     @property
     def build_id(self) -> str:
@@ -48,6 +49,14 @@ class HelpCenter:
     def article_or_renamed(self, slug: str, audience: Audience = Audience.PUBLIC) -> ArticleRecord | None:
         """The article `slug`, or the article that once had that slug."""
         return self.article(slug, audience) or self.article(self.renamed_to(slug, audience) or "", audience)
+
+    def media(self, audience: Audience = Audience.PUBLIC) -> frozenset[str]:
+        """Paths of the images and attachments that articles this audience may see show."""
+        if audience not in self.media_by_audience:
+            self.media_by_audience[audience] = frozenset(
+                path for record in self.articles(audience) for path in record.media
+            )
+        return self.media_by_audience[audience]
 
     def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
         visible = self.articles(audience)

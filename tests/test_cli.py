@@ -382,3 +382,19 @@ def test_two_servers_on_one_host_share_no_control_socket() -> None:
     from kb_cli.serve_command import gunicorn_options
 
     assert gunicorn_options(Settings.from_env({}))["control_socket_disable"] is True
+
+
+def test_check_and_index_report_a_public_link_to_an_internal_article(runner: CliRunner, articles_dir: Path) -> None:
+    welcome = articles_dir / "getting-started" / "welcome.md"
+    welcome.write_text(
+        welcome.read_text() + "\nAsk an agent to follow [the playbook](../playbooks/refund-escalation-playbook.md).\n"
+    )
+    expected = (
+        "getting-started/welcome.md:32: error: link to internal article "
+        "'../playbooks/refund-escalation-playbook.md', which customers cannot see: the link is left out of the page"
+    )
+    checked = runner.invoke(cli, ["check", "--articles", str(articles_dir)])
+    assert checked.exit_code == 1
+    assert expected in checked.stdout.splitlines()
+    indexed = runner.invoke(cli, ["index", "--articles", str(articles_dir), "--index", str(articles_dir.parent / "i")])
+    assert expected in indexed.stderr.splitlines()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import posixpath
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
 
 from kb.config import Settings
@@ -32,6 +34,7 @@ class CompiledArticle:
     chunks: list[Chunk]
     related: list[str]  # slugs of existing articles, aliases resolved
     problems: list[Problem] = field(default_factory=list)  # found while rendering: broken links and images
+    media: list[str] = field(default_factory=list)  # the images and attachments it shows, relative to the root
 
 
 @dataclass
@@ -53,15 +56,45 @@ class CompileCache:
     compiled: dict[tuple[str, str, str], CompiledArticle] = field(default_factory=dict)
 
 
+def media_file(root: Path, relative: str) -> Path | None:
+    """The file at `relative` (a path below `root`) if the site may serve it, else None.
+
+    It must have a media suffix, lie outside `_` and `.` folders, and be a regular file reached
+    without any symbolic link: a link could lead anywhere on the machine (`/etc/passwd`).
+    """
+    path = PurePosixPath(relative)
+    if path.is_absolute() or not path.parts or path.suffix.lower() not in MEDIA_SUFFIXES:
+        return None
+    if any(part.startswith((".", "_")) for part in path.parts):
+        return None
+    current = root
+    for part in path.parts:
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISLNK(mode):
+            return None
+    return current if stat.S_ISREG(mode) else None
+
+
 def media_files(root: Path) -> frozenset[str]:
-    """Paths (relative to `root`) of the images and attachments the site may serve."""
-    return frozenset(
-        file.relative_to(root).as_posix()
-        for file in root.rglob("*")
-        if file.suffix.lower() in MEDIA_SUFFIXES
-        and file.is_file()
-        and not any(part.startswith(".") for part in file.relative_to(root).parts)
-    )
+    """Paths (relative to `root`) of the images and attachments the site may serve (see `media_file`)."""
+    found = set()
+    for file in root.rglob("*"):
+        relative = file.relative_to(root).as_posix()
+        if media_file(root, relative) is not None:
+            found.add(relative)
+    return frozenset(found)
+
+
+@dataclass
+class References:
+    """What one article's links and images point at, gathered while it is rendered."""
+
+    media: list[str] = field(default_factory=list)  # media files it shows or links to
+    hidden_links: list[tuple[str, str]] = field(default_factory=list)  # (href, "internal" or "draft") left out
 
 
 class LinkResolver:
@@ -70,12 +103,22 @@ class LinkResolver:
     def __init__(self, articles: list[Article], media: frozenset[str]) -> None:
         self.by_path = {article.path: article.slug for article in articles}
         self.by_name = {name: article.slug for article in articles for name in (article.slug, *article.aliases)}
+        self.by_slug = {article.slug: article for article in articles}
         self.media = media
-        state = sorted((article.path, article.slug, *article.aliases) for article in articles)
+        state = sorted((article.path, article.slug, article.is_public, *article.aliases) for article in articles)
         self.fingerprint = hashlib.sha256(repr((state, sorted(media))).encode()).hexdigest()
 
-    def for_article(self, article: Article) -> Callable[[str], str | None]:
+    def for_article(self, article: Article, references: References) -> Callable[[str], str | None]:
+        """Link targets of `article`: article URLs, media URLs, `""` for a link customers must not see."""
         folder = posixpath.dirname(article.path)
+
+        def to_article(slug: str, href: str, anchor: str) -> str:
+            target = self.by_slug[slug]
+            if article.is_public and not target.is_public:
+                # Customers would meet a 404, and the URL itself names the hidden article.
+                references.hidden_links.append((href, "draft" if target.draft else target.visibility))
+                return ""
+            return article_url(slug, anchor)
 
         def resolve(href: str) -> str | None:
             parts = urlsplit(href)
@@ -83,24 +126,26 @@ class LinkResolver:
                 return href
             target, anchor = parts.path, parts.fragment
             if target.endswith(".md"):
-                path = posixpath.normpath(posixpath.join(folder, target))
-                slug = self.by_path.get(path)
-                return None if slug is None else article_url(slug, anchor)
+                slug = self.by_path.get(posixpath.normpath(posixpath.join(folder, target)))
+                return None if slug is None else to_article(slug, href, anchor)
             if "/" not in target and "." not in target and target in self.by_name:
-                return article_url(self.by_name[target], anchor)
+                return to_article(self.by_name[target], href, anchor)
             if posixpath.splitext(target)[1].lower() in MEDIA_SUFFIXES:
-                return self.for_image(folder)(href)
+                return self.for_image(folder, references)(href)
             return href
 
         return resolve
 
-    def for_image(self, folder: str) -> Callable[[str], str | None]:
+    def for_image(self, folder: str, references: References) -> Callable[[str], str | None]:
         def resolve(source: str) -> str | None:
             parts = urlsplit(source)
             if parts.scheme or parts.netloc or source.startswith("/"):
                 return source
             path = posixpath.normpath(posixpath.join(folder, parts.path))
-            return media_url(quote(path)) if path in self.media else None
+            if path not in self.media:
+                return None
+            references.media.append(path)
+            return media_url(quote(path))
 
         return resolve
 
@@ -126,7 +171,10 @@ def line_containing(article: Article, needle: str) -> int:
 def compile_article(article: Article, resolver: LinkResolver, settings: Settings) -> CompiledArticle:
     """Render and chunk one valid article, reporting its broken links, images and related slugs."""
     folder = posixpath.dirname(article.path)
-    rendered = render_markdown(article.body, resolver.for_article(article), resolver.for_image(folder))
+    references = References()
+    rendered = render_markdown(
+        article.body, resolver.for_article(article, references), resolver.for_image(folder, references)
+    )
     problems = [
         Problem(article.path, line_containing(article, href), Severity.ERROR, f"link to missing article '{href}'")
         for href in rendered.unresolved_links
@@ -144,6 +192,15 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
             "(the site shows only its own images: put the file beside the articles and link it relatively)",
         )
         for source in foreign_images(rendered.html, settings.public_url)
+    ]
+    problems += [
+        Problem(
+            article.path,
+            line_containing(article, href),
+            Severity.ERROR,
+            f"link to {kind} article '{href}', which customers cannot see: the link is left out of the page",
+        )
+        for href, kind in references.hidden_links
     ]
     related: list[str] = []
     for name in article.related:
@@ -169,7 +226,7 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
         settings.chunk_overlap_words,
         article.tags,
     )
-    return CompiledArticle(article, rendered, chunks, related, problems)
+    return CompiledArticle(article, rendered, chunks, related, problems, list(dict.fromkeys(references.media)))
 
 
 def compile_help_center(root: Path, settings: Settings, cache: CompileCache | None = None) -> CompiledHelpCenter:

@@ -208,6 +208,9 @@ class ArticleLinks(Treeprocessor):
         resolved = resolver(target)
         if resolved is None:
             unresolved.append(target)
+        elif not resolved:  # not to be shown: only the link's text stays
+            element.attrib.clear()
+            element.tag = "span"
         elif resolved != target:
             element.set(attribute, resolved)
 
@@ -244,8 +247,8 @@ def render_markdown(
     """Render an article body to sanitized HTML, with its headings and its sections as plain text.
 
     `resolver` maps each link target to its final URL, to itself when it is no article link,
-    or to None when it names an article or file that does not exist; `image_resolver` does the
-    same for image sources.
+    to None when it names an article or file that does not exist, or to "" when the link must
+    not be shown (its text stays, as a span); `image_resolver` does the same for image sources.
     """
     rendered = RenderedBody(html="", headings=[], sections=[])
     extensions: list[Extension | str] = [

@@ -72,6 +72,7 @@ class ArticleRecord:
     html: str
     headings: list[dict[str, Any]]  # {"level", "anchor", "title"}
     content_hash: str
+    media: list[str]  # images and attachments it shows, relative to the articles folder
 
     def __post_init__(self) -> None:
         self.visibility = Visibility(self.visibility)  # read back from JSON as a plain string

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from indexer.build import build_index
 from kb.config import Settings
-from tests.conftest import AppFactory, FakeEmbedder
+from tests.conftest import AppFactory, FakeEmbedder, sign_in
+
+INTERNAL_IMAGE = "/media/images/refund-approval.png"  # shown only by the internal playbook
+DRAFT_IMAGE = "/media/images/ai-drafts.png"  # shown only by the draft
 
 
 def test_article_images_are_served_with_their_content_type(client: FlaskClient) -> None:
@@ -39,6 +44,8 @@ def test_media_never_serves_articles_or_escapes_the_folder(client: FlaskClient, 
 
 def test_svg_is_a_sandboxed_download(articles_dir: Path, make_app: AppFactory) -> None:
     (articles_dir / "images" / "diagram.svg").write_text("<svg><script>alert(1)</script></svg>")
+    welcome = articles_dir / "getting-started" / "welcome.md"
+    welcome.write_text(welcome.read_text() + "\n![The diagram](../images/diagram.svg)\n")
     client = make_app().test_client()
     response = client.get("/media/images/diagram.svg")
     assert response.status_code == 200
@@ -71,3 +78,77 @@ def test_preview_shows_the_problems_of_a_broken_save(
     assert "account/reset-password.md:3: error: invalid YAML in front matter" in text
     assert "the last good version stays published until the errors above are fixed" in text
     assert "Request a reset link" in text  # the last good version
+
+
+def cache_control(response: TestResponse) -> set[str]:
+    return {part.strip() for part in response.headers["Cache-Control"].split(",")}
+
+
+def test_media_of_hidden_articles_are_served_only_to_those_who_may_read_them(client: FlaskClient, token: str) -> None:
+    for url in (INTERNAL_IMAGE, DRAFT_IMAGE):
+        assert client.get(url).status_code == 404, url
+    public = client.get("/media/images/workspace.png")
+    assert public.status_code == 200
+    assert cache_control(public) == {"public", "max-age=3600"}
+    sign_in(client)
+    playbook = client.get("/agent/articles/refund-escalation-playbook").get_data(as_text=True)
+    assert f'src="{INTERNAL_IMAGE}"' in playbook
+    draft = client.get("/agent/articles/upcoming-ai-drafts").get_data(as_text=True)
+    assert f'src="{DRAFT_IMAGE}"' in draft  # agents read drafts there, so their images load too
+    for url in (INTERNAL_IMAGE, DRAFT_IMAGE):
+        image = client.get(url)
+        assert image.status_code == 200, url
+        assert image.data.startswith(b"\x89PNG")
+        assert cache_control(image) == {"private", "max-age=3600"}  # never kept by a shared cache
+
+
+def test_the_writer_preview_serves_draft_media(make_app: AppFactory) -> None:
+    client = make_app(preview=True).test_client()
+    assert f'src="{DRAFT_IMAGE}"' in client.get("/preview/upcoming-ai-drafts").get_data(as_text=True)
+    assert client.get(DRAFT_IMAGE).status_code == 200
+
+
+def test_media_that_no_article_shows_is_not_served(articles_dir: Path, make_app: AppFactory) -> None:
+    (articles_dir / "images" / "unused.png").write_bytes(b"\x89PNG unused")
+    (articles_dir / "_private").mkdir()
+    (articles_dir / "_private" / "plan.pdf").write_bytes(b"%PDF private")
+    welcome = articles_dir / "getting-started" / "welcome.md"
+    welcome.write_text(welcome.read_text() + "\n[The plan](../_private/plan.pdf)\n")
+    client = make_app().test_client()
+    for url in ("/media/images/unused.png", "/media/_private/plan.pdf"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert b"unused" not in response.data and b"private" not in response.data
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_media_is_never_served_through_a_symbolic_link(
+    articles_dir: Path, make_app: AppFactory, tmp_path: Path, kind: str
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwd.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    if kind == "file":
+        (articles_dir / "images" / "passwd.txt").symlink_to(outside / "passwd.txt")
+        url, source = "/media/images/passwd.txt", "../images/passwd.txt"
+    else:
+        (articles_dir / "linked").symlink_to(outside, target_is_directory=True)
+        url, source = "/media/linked/passwd.txt", "../linked/passwd.txt"
+    welcome = articles_dir / "getting-started" / "welcome.md"
+    welcome.write_text(welcome.read_text() + f"\n[Accounts]({source})\n")
+    response = make_app().test_client().get(url)
+    assert response.status_code == 404
+    assert b"root:" not in response.data
+
+
+def test_a_file_swapped_for_a_symbolic_link_after_the_build_is_not_served(
+    articles_dir: Path, client: FlaskClient, tmp_path: Path
+) -> None:
+    assert client.get("/media/images/workspace.png").status_code == 200
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
+    image = articles_dir / "images" / "workspace.png"
+    image.unlink()
+    image.symlink_to(tmp_path / "secret.png")
+    response = client.get("/media/images/workspace.png")
+    assert response.status_code == 404
+    assert b"secret" not in response.data

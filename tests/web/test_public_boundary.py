@@ -29,7 +29,10 @@ QUERIES = [
     "agent playbook refunds over 500 dollars",
     "AI invoice drafts coming soon",
     "invoice",
+    "zorbulx",  # one edit from a word only the internal article uses: spelling must not suggest it
 ]
+INTERNAL_IMAGE = "images/refund-approval.png"  # shown only by the internal article
+DRAFT_IMAGE = "images/ai-drafts.png"  # shown only by the draft
 # Titles, slugs, summaries, section titles and body text of the two hidden articles.
 MARKERS = [
     "Agent playbook for refund escalations",
@@ -44,6 +47,9 @@ MARKERS = [
     "Secret upcoming feature",
     "the assistant fills in line items",
     "How drafting works",
+    "Zorbulax",
+    "refund-approval.png",
+    "ai-drafts.png",
 ]
 SLUGS_TO_TRY = PUBLIC_SLUGS + ALIASES + HIDDEN_SLUGS + [MISSING]
 
@@ -66,6 +72,8 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     "/api/openapi.json": lambda: ["/api/openapi.json"],
     "/media/<path:filename>": lambda: [
         "/media/images/workspace.png",
+        f"/media/{INTERNAL_IMAGE}",
+        f"/media/{DRAFT_IMAGE}",
         "/media/images/missing.png",
         "/media/playbooks/refund-escalation-playbook.md",
         "/media/billing/upcoming-ai-drafts.md",
@@ -132,6 +140,13 @@ def test_hidden_articles_are_really_in_the_index(app: Flask) -> None:
     assert center.article(DRAFT, Audience.PREVIEW) is not None
     preview = {result.slug for query in QUERIES[:2] for result in center.search(query, 5, Audience.PREVIEW).results}
     assert {INTERNAL, DRAFT} <= preview
+    assert center.search("zorbulx", 5, Audience.AGENT).corrected_query == "zorbulax"
+    assert (center.index.articles[INTERNAL].media, center.index.articles[DRAFT].media) == (
+        [INTERNAL_IMAGE],
+        [DRAFT_IMAGE],
+    )
+    articles = app.config["KB_SETTINGS"].articles
+    assert (articles / INTERNAL_IMAGE).is_file() and (articles / DRAFT_IMAGE).is_file()
 
 
 def test_the_route_table_is_fully_covered(app: Flask) -> None:
@@ -178,7 +193,7 @@ def test_no_route_shows_internal_or_draft_articles(app: Flask, client: FlaskClie
             assert response.status_code == expected_status(url), url
             assert leaked(response, url) == [], f"{url} shows {leaked(response, url)}"
             fetched += 1
-    assert fetched == 43
+    assert fetched == 47
 
 
 def test_leak_check_catches_a_leak(app: Flask, client: FlaskClient) -> None:
