@@ -7,6 +7,7 @@ vectors and BM25 tokens), so a watcher that rebuilds after every save only pays 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import fcntl
 import json
@@ -22,8 +23,7 @@ from indexer.publish import build_id_of, discard_build, new_build_directory, pub
 from kb.config import Settings
 from kb.content.chunking import Chunk
 from kb.content.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
-from kb.content.loading import LAST_GOOD_NOTE
-from kb.content.problems import Problem, Severity
+from kb.content.problems import Problem
 from kb.errors import KbError
 from kb.index.embedder import Embedder
 from kb.index.format import (
@@ -154,15 +154,17 @@ class IndexBuilder:
 
     def build(self, show_progress: bool | None = None) -> BuildReport:
         """Index the articles folder into the index folder; invalid articles are reported and left out,
-        except that a published article whose file became invalid stays published as it was."""
+        except that a published article whose file became invalid stays published as it was (hidden from
+        customers when the invalid edit asks to hide it)."""
         started = time.perf_counter()
         with build_lock(self.settings.index):
             if self.published is None:
                 self.load_previous_build()
-            compiled = compile_help_center(self.settings.articles, self.settings, self.compile_cache)
+            published = {path: article.record for path, article in (self.published or {}).items()}
+            compiled = compile_help_center(self.settings.articles, self.settings, self.compile_cache, published)
             articles = [PublishedArticle(article_record(item), item.chunks) for item in compiled.articles]
-            problems = compiled.problems + self.keep_last_good_versions(compiled, articles)
-            problems.sort(key=lambda problem: (problem.path, problem.line or 0))
+            articles += self.kept_versions(compiled)
+            problems = compiled.problems
             chunks = [chunk for article in articles for chunk in article.chunks]
             vectors, embedded = embed_chunks(
                 chunks, self.embedder, self.vectors, self.settings.embed_batch_size, show_progress
@@ -180,24 +182,15 @@ class IndexBuilder:
             time.perf_counter() - started,
         )
 
-    def keep_last_good_versions(self, compiled: CompiledHelpCenter, articles: list[PublishedArticle]) -> list[Problem]:
-        """Re-publish the previous version of each article whose file is now invalid."""
+    def kept_versions(self, compiled: CompiledHelpCenter) -> list[PublishedArticle]:
+        """The live build's version of each article whose file is now invalid, hidden when the edit asks."""
         assert self.published is not None
-        present = {article.record.path for article in articles}
-        taken = {name for article in articles for name in (article.record.slug, *article.record.aliases)}
-        broken = {problem.path for problem in compiled.errors} - present
-        notes = []
-        for path in sorted(broken):
-            previous = self.published.get(path)
-            if previous is None or previous.record.slug in taken:
-                continue
-            if not (self.settings.articles / path).exists():
-                continue
-            articles.append(previous)
-            taken.add(previous.record.slug)
-            first_error = min((problem.line or 0 for problem in compiled.errors if problem.path == path), default=0)
-            notes.append(Problem(path, first_error or None, Severity.WARNING, LAST_GOOD_NOTE))
-        return notes
+        kept = []
+        for version in compiled.kept:
+            previous = self.published[version.path]
+            record = dataclasses.replace(previous.record, visibility=version.visibility)
+            kept.append(PublishedArticle(record, previous.chunks))
+        return kept
 
     def write_and_publish(
         self, articles: list[PublishedArticle], chunks: list[Chunk], vectors: np.ndarray, problems: list[Problem]

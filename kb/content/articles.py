@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kb.content.front_matter import FieldReader, parse_article_text
 from kb.content.problems import Problem, Severity
@@ -24,6 +25,8 @@ class Visibility(enum.StrEnum):
 
 DEFAULT_CATEGORY = "general"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+HIDING_KEY_LINE = re.compile(r"""^\s*["']?(visibility|draft)["']?\s*:(.*)$""")
+FALSE_WORDS = frozenset({"false", "no", "off"})  # YAML's spellings of false
 KNOWN_KEYS = frozenset(
     {
         "title",
@@ -152,3 +155,44 @@ def read_article(
     if any(problem.is_error for problem in problems):
         return None, problems
     return article, problems
+
+
+def metadata_asks_to_hide(metadata: dict[Any, Any]) -> bool:
+    """Any `visibility` but public, or any `draft` but false: the writer wants customers not to see it."""
+    visibility = metadata.get("visibility")
+    if visibility is not None and (not isinstance(visibility, str) or visibility.strip().lower() != Visibility.PUBLIC):
+        return True
+    return "draft" in metadata and metadata["draft"] is not False
+
+
+def asks_to_hide(text: str) -> bool:
+    """Whether an article file, valid or not, asks to keep the article from customers.
+
+    An edit that hides an article must hide it even when the rest of the edit is wrong: when the
+    front matter is not valid YAML, its `visibility:` and `draft:` lines are read one by one.
+    """
+    try:
+        metadata, _, _, _ = parse_article_text(text, "")
+    except ArticleError:
+        return any(line_asks_to_hide(line) for line in front_matter_lines(text))
+    return metadata_asks_to_hide(metadata)
+
+
+def front_matter_lines(text: str) -> list[str]:
+    """The lines of the front matter, as far as a broken file lets them be found: up to the closing
+    `---`, or to the end of the file when there is none."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if lines and lines[0].strip() == "---":
+        lines = lines[1:]
+    end = next((number for number, line in enumerate(lines) if line.strip() == "---"), len(lines))
+    return lines[:end]
+
+
+def line_asks_to_hide(line: str) -> bool:
+    match = HIDING_KEY_LINE.match(line)
+    if match is None:
+        return False
+    key, value = match.group(1), match.group(2).split(" #", 1)[0].strip().strip("'\"").strip().lower()
+    if key == "visibility":
+        return value not in ("", Visibility.PUBLIC)
+    return value not in FALSE_WORDS

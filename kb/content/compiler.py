@@ -8,7 +8,7 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from kb.config import Settings
 from kb.content.articles import Article
 from kb.content.chunking import Chunk, chunk_article
-from kb.content.loading import ParseCache, load_articles
+from kb.content.loading import KeptVersion, ParseCache, PublishedVersion, keep_published_versions, load_articles
 from kb.content.problems import Problem, Severity
 from kb.content.rendering import RenderedBody, render_markdown
 from kb.urls import article_url, media_url
@@ -41,6 +41,7 @@ class CompiledArticle:
 class CompiledHelpCenter:
     articles: list[CompiledArticle]
     problems: list[Problem]
+    kept: list[KeptVersion] = field(default_factory=list)  # published versions standing in for invalid files
 
     @property
     def errors(self) -> list[Problem]:
@@ -100,7 +101,7 @@ class References:
 class LinkResolver:
     """Resolves links and images written in one article to the URLs of what they name."""
 
-    def __init__(self, articles: list[Article], media: frozenset[str]) -> None:
+    def __init__(self, articles: Sequence[Article | KeptVersion], media: frozenset[str]) -> None:
         self.by_path = {article.path: article.slug for article in articles}
         self.by_name = {name: article.slug for article in articles for name in (article.slug, *article.aliases)}
         self.by_slug = {article.slug: article for article in articles}
@@ -229,16 +230,24 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
     return CompiledArticle(article, rendered, chunks, related, problems, list(dict.fromkeys(references.media)))
 
 
-def compile_help_center(root: Path, settings: Settings, cache: CompileCache | None = None) -> CompiledHelpCenter:
+def compile_help_center(
+    root: Path,
+    settings: Settings,
+    cache: CompileCache | None = None,
+    published: Mapping[str, PublishedVersion] | None = None,
+) -> CompiledHelpCenter:
     """Load, validate, render and chunk every article under `root`; bad articles are skipped.
 
     With a `cache`, only articles whose text (or whose link targets) changed are parsed and rendered.
+    `published` (by path) holds the live build's articles: the version of a file that is now
+    invalid stays published (see `keep_published_versions`), and links to it still resolve.
     """
     loaded = load_articles(
         root, cache.parsed if cache is not None else None, cache.last_good if cache is not None else None
     )
-    problems = list(loaded.problems)
-    resolver = LinkResolver(loaded.articles, media_files(root))
+    kept_versions, notes = keep_published_versions(loaded, published or {})
+    problems = loaded.problems + notes
+    resolver = LinkResolver([*loaded.articles, *kept_versions], media_files(root))
     chunking = f"{settings.chunk_words}/{settings.chunk_overlap_words}"
     compiled: list[CompiledArticle] = []
     kept: dict[tuple[str, str, str], CompiledArticle] = {}
@@ -253,4 +262,4 @@ def compile_help_center(root: Path, settings: Settings, cache: CompileCache | No
     if cache is not None:
         cache.compiled = kept
     problems.sort(key=lambda problem: (problem.path, problem.line or 0))
-    return CompiledHelpCenter(compiled, problems)
+    return CompiledHelpCenter(compiled, problems, kept_versions)

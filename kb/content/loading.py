@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
-from kb.content.articles import Article, read_article
+from kb.content.articles import Article, Visibility, asks_to_hide, read_article
 from kb.content.problems import Problem, Severity
 from kb.errors import ArticleError
 
 CATEGORY_FILE = "_category.yml"
 LAST_GOOD_NOTE = "the last good version stays published until the errors above are fixed"
+HIDDEN_NOTE = "hidden from customers at once, as this edit asks; the rest of it waits until the errors above are fixed"
 
 
 @dataclass
@@ -22,10 +26,68 @@ class LoadResult:
 
     articles: list[Article]
     problems: list[Problem]
+    hiding: set[str] = field(default_factory=set)  # paths of invalid files that ask to hide their article
 
     @property
     def errors(self) -> list[Problem]:
         return [problem for problem in self.problems if problem.is_error]
+
+
+class PublishedVersion(Protocol):
+    """What the link resolver and the last-good rule need of an article as the live build has it."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def aliases(self) -> Sequence[str]: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def draft(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class KeptVersion:
+    """The live build's version of an article whose file is now invalid, kept until the file is fixed."""
+
+    path: str
+    slug: str
+    aliases: tuple[str, ...]
+    visibility: Visibility  # internal when the invalid edit asks to hide the article
+    draft: bool
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == Visibility.PUBLIC and not self.draft
+
+
+def keep_published_versions(
+    loaded: LoadResult, published: Mapping[str, PublishedVersion]
+) -> tuple[list[KeptVersion], list[Problem]]:
+    """The published version of each article whose file is now invalid, with a note for each.
+
+    A half-finished save never unpublishes an article, but an edit that asks to hide one (any
+    visibility but public, any draft but false) hides it from customers at once, errors or not.
+    """
+    taken = {name for article in loaded.articles for name in (article.slug, *article.aliases)}
+    present = {article.path for article in loaded.articles}
+    kept: list[KeptVersion] = []
+    notes: list[Problem] = []
+    for path in sorted({problem.path for problem in loaded.errors} - present):
+        previous = published.get(path)
+        if previous is None or previous.slug in taken:
+            continue
+        hidden = path in loaded.hiding
+        visibility = Visibility(previous.visibility)
+        if hidden and visibility == Visibility.PUBLIC:
+            visibility = Visibility.INTERNAL
+        kept.append(KeptVersion(path, previous.slug, tuple(previous.aliases), visibility, previous.draft))
+        taken.add(previous.slug)
+        first_error = min((problem.line or 0 for problem in loaded.errors if problem.path == path), default=0)
+        notes.append(Problem(path, first_error or None, Severity.WARNING, HIDDEN_NOTE if hidden else LAST_GOOD_NOTE))
+    return kept, notes
 
 
 def article_files(root: Path) -> list[Path]:
@@ -61,6 +123,7 @@ def load_articles(
     category_names, problems = read_category_names(root)
     owners: dict[str, str] = {}  # slug or alias -> path of the article that claimed it first
     seen: set[str] = set()
+    hiding: set[str] = set()
     for file in article_files(root):
         path = file.relative_to(root).as_posix()
         seen.add(path)
@@ -81,17 +144,21 @@ def load_articles(
             if cache is not None:
                 cache[path] = (text_hash, article, article_problems)
         problems.extend(article_problems)
+        if article is None and asks_to_hide(text):
+            hiding.add(path)
         if last_good is not None:
             if article is not None:
                 last_good[path] = article
             elif path in last_good:
                 article = last_good[path]
+                if path in hiding and article.is_public:
+                    article = dataclasses.replace(article, visibility=Visibility.INTERNAL)
                 problems.append(
                     Problem(
                         path,
                         min((problem.line or 0 for problem in article_problems), default=0) or None,
                         Severity.WARNING,
-                        LAST_GOOD_NOTE,
+                        HIDDEN_NOTE if path in hiding else LAST_GOOD_NOTE,
                     )
                 )
         if article is None:
@@ -104,7 +171,7 @@ def load_articles(
     for remembered in (cache, last_good):
         for gone in set(remembered or ()) - seen:
             del remembered[gone]  # type: ignore[union-attr]
-    return LoadResult(articles, problems)
+    return LoadResult(articles, problems, hiding)
 
 
 def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:

@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.build import build_index
+from indexer.build import IndexBuilder, build_index
 from indexer.publish import new_build_directory, publish
 from kb.config import Settings
 from kb.content.articles import Visibility
 from kb.content.chunking import ChunkKind
+from kb.content.loading import HIDDEN_NOTE, LAST_GOOD_NOTE
 from kb.content.problems import Severity
 from kb.errors import IndexNotFoundError, ModelMismatchError
-from kb.index.format import CURRENT_LINK, current_build, load_published_index
+from kb.index.format import CURRENT_LINK, Audience, current_build, load_published_index
 from kb.live import LiveHelpCenter
 from tests.conftest import DATA, FakeEmbedder
 
@@ -181,3 +182,54 @@ def test_index_records_spell_the_vocabulary_as_plain_strings(tmp_path: Path, fak
     assert index.articles["refund-escalation-playbook"].visibility is Visibility.INTERNAL
     assert {chunk.kind for chunk in index.chunks} == {ChunkKind.SECTION, ChunkKind.QUESTION}
     assert [problem.severity for problem in index.problems] == [Severity.ERROR]
+
+
+HIDING_EDITS = {
+    "internal with a bad tags value": ("tags: [password, login]", "tags: {password: login}\nvisibility: internal"),
+    "an unknown visibility": ("tags: [password, login]", "tags: [password, login]\nvisibility: internal-only"),
+    "draft as text": ("tags: [password, login]", 'tags: [password, login]\ndraft: "true"'),
+    "internal with broken YAML": ("title: Reset your password", "title: [unclosed\nvisibility: internal"),
+    "draft with broken YAML": ("title: Reset your password", "title: [unclosed\ndraft: yes"),
+}
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["same builder", "after a restart"])
+@pytest.mark.parametrize("edit", HIDING_EDITS, ids=list(HIDING_EDITS))
+def test_a_broken_edit_that_asks_to_hide_an_article_hides_it_at_once(
+    settings: Settings, fake_embedder: FakeEmbedder, edit: str, restarted: bool
+) -> None:
+    builder = IndexBuilder(settings, fake_embedder)
+    builder.build(show_progress=False)
+    live = LiveHelpCenter(settings, fake_embedder)
+    assert live.get().article("reset-password") is not None
+    article = settings.articles / "account" / "reset-password.md"
+    old, new = HIDING_EDITS[edit]
+    article.write_text(article.read_text().replace(old, new))
+    report = (IndexBuilder(settings, fake_embedder) if restarted else builder).build(show_progress=False)
+    assert {problem.path for problem in report.errors} == {"account/reset-password.md", "getting-started/welcome.md"}
+    assert [str(problem) for problem in report.errors if problem.path == "getting-started/welcome.md"] == [
+        "getting-started/welcome.md:18: error: link to internal article 'reset-password', "
+        "which customers cannot see: the link is left out of the page"
+    ]
+    assert [problem.message for problem in report.problems if not problem.is_error] == [HIDDEN_NOTE]
+    center = live.get()
+    assert "/articles/reset-password" not in center.article("welcome").html  # type: ignore[union-attr]
+    assert center.article("reset-password") is None
+    assert center.renamed_to("forgot-password") is None
+    assert "reset-password" not in [result.slug for result in center.search("forgot my password reset", 5).results]
+    assert "reset-password" not in {record.slug for record in center.articles()}
+    kept = center.article("reset-password", Audience.AGENT)  # agents keep the last good version
+    assert kept is not None and "Request a reset link" in kept.html
+
+
+def test_a_broken_edit_that_does_not_ask_to_hide_keeps_the_last_good_version_public(
+    settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    build_index(settings, fake_embedder, show_progress=False)
+    article = settings.articles / "account" / "reset-password.md"
+    article.write_text(
+        article.read_text().replace("tags: [password, login]", "tags: {password: login}\nvisibility: public")
+    )
+    report = build_index(settings, fake_embedder, show_progress=False)
+    assert [problem.message for problem in report.problems if not problem.is_error] == [LAST_GOOD_NOTE]
+    assert LiveHelpCenter(settings, fake_embedder).get().article("reset-password") is not None

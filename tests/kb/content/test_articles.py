@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.content.articles import read_article
+from kb.content.articles import asks_to_hide, read_article
 from kb.content.front_matter import parse_article_text
 from kb.content.loading import load_articles
 from kb.content.slugs import slugify
@@ -173,3 +173,32 @@ def test_a_category_file_names_its_folder(tmp_path: Path) -> None:
     assert [str(problem) for problem in result.problems] == [
         "misc/_category.yml:1: error: a category file needs a non-empty 'title'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "hides"),
+    [
+        ("title: T", False),
+        ("title: T\nvisibility: public\ndraft: false", False),
+        ("title: T\nvisibility: Public\ndraft: no", False),
+        ("title: T\nvisibility:", False),
+        ("title: T\nvisibility: internal", True),
+        ("title: T\nvisibility: internal-only", True),
+        ("title: T\nvisibility: [internal]", True),
+        ('title: T\ndraft: "true"', True),
+        ('title: T\ndraft: "false"', True),
+        ("title: T\ndraft:", True),
+        ("title: [unclosed\nvisibility: internal  # for agents", True),
+        ("title: [unclosed\n  'draft' : yes", True),
+        ("title: [unclosed\nvisibility: 'public'\ndraft: off", False),
+        ("title: [unclosed", False),
+    ],
+)
+def test_an_edit_asks_to_hide_its_article_whatever_else_is_wrong(front_matter: str, hides: bool) -> None:
+    assert asks_to_hide(f"---\n{front_matter}\n---\nBody.\n") is hides
+
+
+def test_a_file_without_its_closing_line_still_asks_to_hide() -> None:
+    assert asks_to_hide("---\ntitle: T\ndraft: true\nBody text.\n")
+    assert asks_to_hide("title: T\nvisibility: internal\n---\nBody text.\n")  # the opening line deleted
+    assert not asks_to_hide("---\ntitle: T\n---\nSet draft: true in the editor.\n")
