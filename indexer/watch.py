@@ -36,12 +36,18 @@ def watch_articles(
     """Build once, then rebuild after each batch of changes until `stop` is set.
 
     `on_build` gets each build's report and the paths (relative to the articles folder) that changed.
-    A build that fails leaves the last published index in place; the next change tries again.
+    A build that fails, for whatever reason, is logged and leaves the last published index in place;
+    the next change tries again. Only an unusable articles or index folder at the start stops it.
     """
     import watchfiles
 
     builder = IndexBuilder(settings, embedder)
-    on_build(builder.build(show_progress=False), set())
+    try:
+        on_build(builder.build(show_progress=False), set())
+    except KbError:
+        raise  # the articles folder or the index folder is unusable: nothing to watch
+    except Exception:
+        logger.exception("the first build failed; the last published index stays live")
     root = settings.articles.resolve()
     changes_seen = watchfiles.watch(
         root,
@@ -62,7 +68,15 @@ def watch_articles(
             for _, path in changes
             if Path(path).resolve().is_relative_to(root)
         }
-        try:
-            on_build(builder.build(show_progress=False), changed)
-        except KbError as error:
-            logger.error("rebuild failed: %s", error)
+        rebuild(builder, on_build, changed)
+
+
+def rebuild(builder: IndexBuilder, on_build: ReportHandler, changed: set[str]) -> None:
+    """Build after `changed` and report it; a failure of any kind is logged and the watching goes on,
+    with the last published index still live, so that one bad save never stops live updates."""
+    try:
+        on_build(builder.build(show_progress=False), changed)
+    except KbError as error:
+        logger.error("rebuild after changes to %s failed: %s", ", ".join(sorted(changed)), error)
+    except Exception:
+        logger.exception("rebuild after changes to %s failed", ", ".join(sorted(changed)))

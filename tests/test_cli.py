@@ -36,7 +36,7 @@ def test_check_fails_and_names_file_and_line(runner: CliRunner) -> None:
     lines = result.stdout.splitlines()
     assert "article_without_title.md:1: error: missing required key 'title'" in lines
     assert "article_with_wrong_types.md:5: error: 'draft' must be true or false, got 'sometimes'" in lines
-    assert "2 articles checked: 9 error(s), 3 warning(s)" in result.stderr
+    assert "2 articles checked: 17 error(s), 3 warning(s)" in result.stderr
 
 
 def test_articles_folder_comes_from_the_environment(runner: CliRunner, articles_dir: Path) -> None:

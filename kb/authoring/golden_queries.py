@@ -10,6 +10,7 @@ from urllib.parse import quote
 import yaml
 
 from kb.content.problems import Problem, Severity
+from kb.content.safe_yaml import describe_error, load_yaml, short
 from kb.content.slugs import SLUG_PATTERN
 from kb.errors import QueryError
 from kb.search.service import Audience, SearchService
@@ -68,7 +69,7 @@ def read_entry(node: yaml.Node, values: Any, path: str) -> tuple[GoldenQuery | N
         fail("section", "'section' must be the anchor of a section, like 'request-a-reset-link'")
     rank = values.get("rank", 1)
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-        fail("rank", f"'rank' must be a whole number of at least 1, got {rank!r}")
+        fail("rank", f"'rank' must be a whole number of at least 1, got {short.repr(rank)}")
     kind = values.get("kind", "")
     if not isinstance(kind, str):
         fail("kind", "'kind' must be text")
@@ -85,13 +86,10 @@ def load_golden_queries(file: Path, path: str | None = None) -> tuple[list[Golde
     """
     path = path or str(file)
     try:
-        text = file.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = load_yaml(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        return [], [Problem(path, mark.line + 1 if mark else 1, Severity.ERROR, f"invalid YAML: {problem}")]
+        line, problem = describe_error(error)
+        return [], [Problem(path, line, Severity.ERROR, f"invalid YAML: {problem}")]
     except (OSError, UnicodeDecodeError) as error:
         return [], [Problem(path, None, Severity.ERROR, f"cannot be read: {error}")]
     if root is None:

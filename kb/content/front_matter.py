@@ -9,6 +9,7 @@ import frontmatter
 import yaml
 
 from kb.content.problems import Problem, Severity
+from kb.content.safe_yaml import describe_error, load_yaml, short
 from kb.content.slugs import SLUG_PATTERN
 from kb.errors import ArticleError
 
@@ -30,15 +31,9 @@ def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, 
         raise ArticleError(path, 1, "front matter is not closed by a '---' line") from None
     # The front matter text starts with the rest of line 1, so YAML line n is file line n + 1.
     try:
-        node = yaml.compose(front_matter, Loader=yaml.SafeLoader)
-        metadata = yaml.load(front_matter, Loader=yaml.SafeLoader)
+        node, metadata = load_yaml(front_matter)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        context = getattr(error, "context_mark", None)
-        if context is not None and context.line + 1 != line:
-            problem += f" ({getattr(error, 'context', None) or 'opened'} on line {context.line + 1})"
+        line, problem = describe_error(error)
         raise ArticleError(path, line, f"invalid YAML in front matter: {problem}") from None
     if node is None:
         raise ArticleError(path, 1, "front matter is empty: it needs at least a title")
@@ -70,7 +65,7 @@ class FieldReader:
         value = self.metadata.get(key)
         if value is None:
             return default
-        if isinstance(value, (dict, list, bool)):
+        if not is_text_like(value):
             self.fail(key, f"'{key}' must be text, got {type_name(value)}")
             return default
         return str(value).strip()
@@ -86,7 +81,7 @@ class FieldReader:
             return []
         items = []
         for item in value:
-            if isinstance(item, (dict, list)) or item is None:
+            if not is_text_like(item) and not isinstance(item, bool):
                 self.fail(key, f"'{key}' must be a list of text; one item is {type_name(item)}")
                 continue
             text = str(item).strip()
@@ -107,7 +102,7 @@ class FieldReader:
         value = self.metadata.get(key, False)
         if isinstance(value, bool):
             return value
-        self.fail(key, f"'{key}' must be true or false, got {value!r}")
+        self.fail(key, f"'{key}' must be true or false, got {type_name(value)}")
         return False
 
     def date(self, key: str) -> datetime.date | None:
@@ -118,13 +113,27 @@ class FieldReader:
             return value.date()
         if isinstance(value, datetime.date):
             return value
-        try:
-            return datetime.date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(key, f"'{key}' must be a date like 2026-01-31, got {value!r}")
-            return None
+        if is_text_like(value):
+            text = str(value).strip()
+            for parse in (datetime.date.fromisoformat, lambda text: datetime.datetime.fromisoformat(text).date()):
+                try:
+                    return parse(text)
+                except ValueError:
+                    continue
+        self.fail(key, f"'{key}' must be a date like 2026-01-31, got {type_name(value)}")
+        return None
+
+
+def is_text_like(value: Any) -> bool:
+    """Text, or a number or date that reads as text; never a list, mapping, true/false or binary data."""
+    return isinstance(value, (str, int, float, datetime.date)) and not isinstance(value, bool)
 
 
 def type_name(value: Any) -> str:
-    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing"}
-    return names.get(type(value), f"{type(value).__name__} {value!r}")
+    """How a message names a wrong value: its kind for containers, a shortened quote of anything else."""
+    names = {dict: "a mapping", list: "a list", bool: "true/false", type(None): "nothing", set: "a set"}
+    if type(value) in names:
+        return names[type(value)]
+    if isinstance(value, (str, int, float)):
+        return short.repr(value)
+    return f"{type(value).__name__} {short.repr(value)}"

@@ -13,6 +13,7 @@ import yaml
 
 from kb.content.articles import Article, Visibility, asks_to_hide, read_article
 from kb.content.problems import Problem, Severity
+from kb.content.safe_yaml import describe_error, load_yaml
 from kb.errors import ArticleError
 
 CATEGORY_FILE = "_category.yml"
@@ -181,10 +182,10 @@ def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
     for file in sorted(root.glob(f"*/{CATEGORY_FILE}")):
         path = file.relative_to(root).as_posix()
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            _, data = load_yaml(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            problems.append(Problem(path, mark.line + 1 if mark else 1, Severity.ERROR, f"invalid YAML: {error}"))
+            line, problem = describe_error(error)
+            problems.append(Problem(path, line, Severity.ERROR, f"invalid YAML: {problem}"))
             continue
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(path, None, Severity.ERROR, f"cannot be read: {error}"))

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from indexer.build import BuildReport
+import indexer.watch
+from indexer.build import BuildReport, IndexBuilder
 from indexer.watch import is_watched, watch_articles
 from kb.config import Settings
 from kb.live import LiveHelpCenter
@@ -136,3 +137,69 @@ def test_only_articles_category_files_and_media_trigger_builds() -> None:
     assert not is_watched("/kb/articles/billing/.refunds.md.swp")
     assert not is_watched("/kb/articles/notes.txt~")
     assert not is_watched("/kb/articles/.git/index")
+
+
+def test_a_save_with_a_date_that_does_not_exist_is_reported_and_watching_goes_on(watcher: Watcher) -> None:
+    article = watcher.settings.articles / "billing" / "late-fees.md"
+    builds = len(watcher.reports)
+    # Written by hand: a YAML writer would quote the date, and YAML itself must read it here.
+    article.write_text("---\ntitle: Late fees\nupdated: 2026-02-30\n---\nAdd a zanzibar surcharge.\n")
+    report, changed = watcher.wait_for_build(builds)
+    assert changed == {"billing/late-fees.md"}
+    assert [str(problem) for problem in report.problems] == [
+        "billing/late-fees.md:3: error: 'updated' must be a date like 2026-01-31, got '2026-02-30'"
+    ]
+    builds = len(watcher.reports)
+    article.write_text("---\ntitle: Late fees\nupdated: 2026-02-28\n---\nAdd a zanzibar surcharge.\n")
+    watcher.wait_for_build(builds)
+    assert watcher.slugs_for("zanzibar surcharge")[0] == "late-fees"
+
+
+class CrashingBuilder(IndexBuilder):
+    """Fails the builds whose numbers (1 for the first) are in `crashes`, as an unforeseen bug would."""
+
+    crashes: frozenset[int] = frozenset()
+    count = 0
+
+    def build(self, show_progress: bool | None = None) -> BuildReport:
+        CrashingBuilder.count += 1
+        if CrashingBuilder.count in self.crashes:
+            raise RuntimeError("an unforeseen bug")
+        return super().build(show_progress)
+
+
+@pytest.mark.parametrize("crashes", [{1}, {2}], ids=["the first build", "a rebuild"])
+def test_the_watcher_survives_a_build_that_crashes(
+    settings: Settings,
+    write_article: ArticleWriter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    crashes: set[int],
+) -> None:
+    monkeypatch.setattr(CrashingBuilder, "crashes", frozenset(crashes))
+    monkeypatch.setattr(CrashingBuilder, "count", 0)
+    monkeypatch.setattr(indexer.watch, "IndexBuilder", CrashingBuilder)
+    running = Watcher(settings)
+    running.start()
+    try:
+        articles = settings.articles
+        write_article("billing/late-fees.md", {"title": "Late fees"}, "Add a zanzibar surcharge.", root=articles)
+        deadline = time.monotonic() + 30
+        while CrashingBuilder.count < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert CrashingBuilder.count == 2
+        write_article("billing/refunds.md", {"title": "Refunds"}, "Refund a marimba order.", root=articles)
+        while (
+            not any("billing/refunds.md" in changed for _, changed in running.reports) and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        assert running.slugs_for("zanzibar surcharge")[0] == "late-fees"
+        assert running.slugs_for("marimba order")[0] == "refunds"
+    finally:
+        running.stop.set()
+        running.thread.join(timeout=10)
+    failures = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(failures) == 1
+    assert "an unforeseen bug" in caplog.text
+    if crashes == {2}:
+        assert failures[0].getMessage().startswith("rebuild after changes to billing/late-fees.md failed")

@@ -61,3 +61,17 @@ def test_an_article_missing_from_the_results_is_not_found(tmp_path: Path) -> Non
     assert str(judge_queries([too_long], service, "q.yml")[0]).startswith(
         f"q.yml:3: error: '{'x' * 57}...' cannot be searched: the search query is"
     )
+
+
+def test_values_that_cannot_be_read_are_errors_on_their_line() -> None:
+    def problems(name: str) -> list[str]:
+        return [str(problem) for problem in load_golden_queries(DATA / name, name)[1]]
+
+    name = "golden_queries_with_a_query_tagged_as_an_integer.yaml"
+    assert problems(name) == [f"{name}:2: error: invalid YAML: cannot read 'abc' as a whole number"]
+    name = "golden_queries_with_a_number_of_5000_digits.yaml"
+    assert problems(name) == [f"{name}:4: error: invalid YAML: a number may have at most 100 digits"]
+    name = "golden_queries_nested_5000_deep.yaml"
+    assert problems(name) == [f"{name}:3: error: invalid YAML: values are nested more than 20 levels deep"]
+    name = "golden_queries_with_a_date_that_does_not_exist.yaml"
+    assert problems(name) == [f"{name}:4: error: 'rank' must be a whole number of at least 1, got '2026-02-30'"]

@@ -9,7 +9,7 @@ import pytest
 
 from kb.content.articles import asks_to_hide, read_article
 from kb.content.front_matter import parse_article_text
-from kb.content.loading import load_articles
+from kb.content.loading import load_articles, read_category_names
 from kb.content.slugs import slugify
 from kb.errors import ArticleError
 from tests.conftest import DATA
@@ -202,3 +202,51 @@ def test_a_file_without_its_closing_line_still_asks_to_hide() -> None:
     assert asks_to_hide("---\ntitle: T\ndraft: true\nBody text.\n")
     assert asks_to_hide("title: T\nvisibility: internal\n---\nBody text.\n")  # the opening line deleted
     assert not asks_to_hide("---\ntitle: T\n---\nSet draft: true in the editor.\n")
+
+
+def test_values_that_cannot_be_read_are_errors_on_their_line() -> None:
+    found = problems_by_file(BROKEN)
+    yaml_error = "error: invalid YAML in front matter"
+    assert found["updated_on_february_30.md"] == [
+        "updated_on_february_30.md:3: error: 'updated' must be a date like 2026-01-31, got '2026-02-30'"
+    ]
+    assert found["updated_in_month_13.md"] == [
+        "updated_in_month_13.md:3: error: 'updated' must be a date like 2026-01-31, got '2026-13-01'"
+    ]
+    assert found["title_tagged_as_an_integer.md"] == [
+        f"title_tagged_as_an_integer.md:3: {yaml_error}: cannot read 'abc' as a whole number"
+    ]
+    assert found["number_with_5000_digits.md"] == [
+        f"number_with_5000_digits.md:3: {yaml_error}: a number may have at most 100 digits"
+    ]
+    assert found["hex_number_with_5000_digits.md"] == [
+        f"hex_number_with_5000_digits.md:3: {yaml_error}: a number may have at most 100 digits"
+    ]
+    assert found["list_nested_5000_deep.md"] == [
+        f"list_nested_5000_deep.md:3: {yaml_error}: values are nested more than 20 levels deep"
+    ]
+    assert found["draft_that_expands_a_billion_times.md"] == [
+        "draft_that_expands_a_billion_times.md:3: error: 'draft' must be true or false, got a list"
+    ]
+
+
+def test_category_files_with_values_that_cannot_be_read() -> None:
+    result = load_articles(BROKEN)
+    assert [str(problem) for problem in result.problems if problem.path.endswith("_category.yml")] == [
+        "category_title_tagged_as_an_integer/_category.yml:1: error: invalid YAML: cannot read 'abc' as a whole number"
+    ]
+    names, _ = read_category_names(BROKEN)
+    assert names["category_with_a_date_that_does_not_exist"] == "Dates"  # an unused bad date harms nothing
+
+
+def test_dates_and_times_are_read_from_text() -> None:
+    for written, expected in (
+        ("2026-05-10", (2026, 5, 10)),
+        ("2026-05-10 09:30:00", (2026, 5, 10)),
+        ("'2026-05-10'", (2026, 5, 10)),
+    ):
+        article, problems = read_article(f"---\ntitle: T\nupdated: {written}\n---\n", "t.md")
+        assert problems == [] and article is not None, written
+        assert article.updated == datetime.date(*expected)
+    article, problems = read_article("---\ntitle: 2026-05-10\ntags: [2026-05-10]\n---\n", "t.md")
+    assert article is not None and (article.title, article.tags) == ("2026-05-10", ["2026-05-10"])
