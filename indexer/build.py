@@ -242,10 +242,14 @@ class IndexBuilder:
         """One BM25 index and spelling vocabulary per audience, over the chunks that audience may see."""
         records = {article.record.slug: article.record for article in articles}
         analysed = analyse([chunk.lexical_text for chunk in chunks], self.tokens)
+        built: dict[tuple[int, ...], LexicalIndex] = {}  # audiences that see the same chunks share one
         for audience in Audience:
-            chunk_ids = [position for position, chunk in enumerate(chunks) if audience.may_see(records[chunk.slug])]
-            index = LexicalIndex.build([analysed[position] for position in chunk_ids], chunk_ids)
-            index.save(folder / audience.value)
+            chunk_ids = tuple(
+                position for position, chunk in enumerate(chunks) if audience.may_see(records[chunk.slug])
+            )
+            if chunk_ids not in built:
+                built[chunk_ids] = LexicalIndex.build([analysed[position] for position in chunk_ids], list(chunk_ids))
+            built[chunk_ids].save(folder / audience.value)
 
 
 def build_index(settings: Settings, embedder: Embedder, show_progress: bool | None = None) -> BuildReport:

@@ -27,7 +27,7 @@ class LoadResult:
 
     articles: list[Article]
     problems: list[Problem]
-    hiding: set[str] = field(default_factory=set)  # paths of invalid files that ask to hide their article
+    hiding: set[str] = field(default_factory=set)  # files left out (invalid, or a clash) that ask to hide theirs
 
     @property
     def errors(self) -> list[Problem]:
@@ -167,6 +167,8 @@ def load_articles(
         clashes = claim_names(article, owners)
         if clashes:
             problems.extend(clashes)
+            if not article.is_public:
+                hiding.add(path)  # the published version must not stay public because of this error
             continue
         articles.append(article)
     for remembered in (cache, last_good):

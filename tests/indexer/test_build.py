@@ -241,3 +241,22 @@ def test_a_broken_edit_that_does_not_ask_to_hide_keeps_the_last_good_version_pub
     report = build_index(settings, fake_embedder, show_progress=False)
     assert [problem.message for problem in report.problems if not problem.is_error] == [LAST_GOOD_NOTE]
     assert LiveHelpCenter(settings, fake_embedder).get().article("reset-password") is not None
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["same builder", "after a restart"])
+def test_an_edit_that_hides_an_article_but_takes_a_used_alias_hides_it(
+    settings: Settings, fake_embedder: FakeEmbedder, restarted: bool
+) -> None:
+    builder = IndexBuilder(settings, fake_embedder)
+    builder.build(show_progress=False)
+    article = settings.articles / "billing" / "invoice-basics.md"
+    article.write_text(article.read_text().replace("tags:", "visibility: internal\naliases: [forgot-password]\ntags:"))
+    report = (IndexBuilder(settings, fake_embedder) if restarted else builder).build(show_progress=False)
+    assert [str(problem) for problem in report.problems if problem.path == "billing/invoice-basics.md"] == [
+        "billing/invoice-basics.md:5: error: duplicate alias 'forgot-password': "
+        "already used by account/reset-password.md",
+        f"billing/invoice-basics.md:5: warning: {HIDDEN_NOTE}",
+    ]
+    center = LiveHelpCenter(settings, fake_embedder).get()
+    assert center.article("invoice-basics") is None
+    assert center.article("invoice-basics", Audience.AGENT) is not None
