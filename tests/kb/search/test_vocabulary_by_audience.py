@@ -14,8 +14,7 @@ from kb.config import Settings
 from kb.index.format import load_published_index
 from kb.search.service import Audience, SearchService
 from kb_cli.main import cli
-from tests.conftest import FakeEmbedder
-from web import create_app
+from tests.conftest import AppFactory, FakeEmbedder
 
 INTERNAL_WORD = "zorbulax"  # only in the internal playbook of the test help center
 MISSPELT = "zorbulx"
@@ -56,28 +55,22 @@ def test_a_draft_word_is_suggested_in_preview_only(settings: Settings, fake_embe
     assert service.search("quibbleflx", 5, Audience.PUBLIC).corrected_query is None
 
 
-def test_the_site_and_the_api_never_show_the_internal_correction(
-    built_settings: Settings, fake_embedder: FakeEmbedder
-) -> None:
-    client = create_app({"TESTING": True, "KB_SETTINGS": built_settings, "KB_EMBEDDER": fake_embedder}).test_client()
+def test_the_site_and_the_api_never_show_the_internal_correction(make_app: AppFactory) -> None:
+    client = make_app().test_client()
     page = client.get(f"/search?q={MISSPELT}")
     assert page.status_code == 200
     assert INTERNAL_WORD not in page.get_data(as_text=True).lower()
     assert "Showing results for" not in page.get_data(as_text=True)
-    uncorrected_settings = dataclasses.replace(built_settings, correct_spelling=False)
-    uncorrected = create_app(
-        {"TESTING": True, "KB_SETTINGS": uncorrected_settings, "KB_EMBEDDER": fake_embedder}
-    ).test_client()
+    uncorrected = make_app(correct_spelling=False).test_client()
     answer = client.get(f"/api/search?q={MISSPELT}&k=50")
     assert answer.status_code == 200
     assert answer.get_json() == uncorrected.get(f"/api/search?q={MISSPELT}&k=50").get_json()
 
 
 def test_kb_search_corrects_with_internal_words_for_agents_only(
-    built_settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+    built_settings: Settings, fake_embedder: FakeEmbedder, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings: fake_embedder)
-    runner = CliRunner()
     index = ["--index", str(built_settings.index)]
     public = runner.invoke(cli, ["search", MISSPELT, *index])
     assert public.exit_code == 0, public.output
