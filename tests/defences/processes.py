@@ -70,10 +70,9 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pat
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"kb serve exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as answer:
+            if answer.status == 200:
+                return
         time.sleep(0.1)
     raise RuntimeError(f"kb serve did not answer /healthz in {timeout} s:\n{log.read_text()}")
 

@@ -123,7 +123,8 @@ def test_twenty_publishes_under_load_fail_no_search(tmp_path: Path, figure) -> N
     total = sum(searchers.counts.values())
     figure(
         f"{PUBLISHES} publishes under load: {len(searchers.failures)} failed or empty / {total:,} requests "
-        f"({total / seconds:,.0f}/s; {dict(searchers.counts)}), the server on each new build at once {switched}/{PUBLISHES}"
+        f"({total / seconds:,.0f}/s; {dict(searchers.counts)}); "
+        f"the server on each new build at once: {switched}/{PUBLISHES}"
     )
     assert searchers.failures == [], f"{len(searchers.failures)} failures, first: {searchers.failures[:5]}"
     assert total >= 100 * PUBLISHES // 10, f"only {total} requests: the server was not under load"
