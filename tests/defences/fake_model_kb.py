@@ -23,9 +23,16 @@ def fake_embedder(settings: object) -> FakeEmbedder:
     return FakeEmbedder()
 
 
+def use_the_fake_embedder() -> None:
+    """Replace `make_embedder` where it is defined and wherever a loaded module imported it by name."""
+    real = kb.index.embedder.make_embedder
+    for module in list(sys.modules.values()):
+        if getattr(module, "make_embedder", None) is real:
+            module.make_embedder = fake_embedder  # type: ignore[attr-defined]
+
+
 def main() -> None:
-    kb.index.embedder.make_embedder = fake_embedder  # type: ignore[assignment]  # what create_app calls
-    kb_cli.main.make_embedder = fake_embedder  # type: ignore[assignment]  # what `kb index` calls
+    use_the_fake_embedder()
     print(READY, file=sys.stderr, flush=True)
     kb_cli.main.cli(prog_name="kb")
 
