@@ -25,13 +25,13 @@ import yaml
 from indexer.build import build_index
 from kb.config import Settings
 from kb.store.database import Storage, default_database_url
-from tests.conftest import FakeEmbedder
+from tests.conftest import AGENT_NAME, AGENT_PASSWORD, FakeEmbedder
 from tests.defences.processes import serving
 
 pytestmark = pytest.mark.defence
 
 CHROMIUM = Path("/usr/bin/chromium")
-AGENT, PASSWORD = "maria", "correct horse battery"
+
 # HTML and script-bearing text; {call} becomes `__xss(id)`, {id} the payload's number.
 HTML_VECTORS = [
     "<script>{call}</script>",
@@ -199,7 +199,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     assert report.article_count == len(slugs), report.errors
     with_problems = sorted({Path(problem.path).stem for problem in report.problems})
     assert len(with_problems) >= 6, report.problems
-    Storage(default_database_url(settings.index)).add_agent(AGENT, PASSWORD)
+    Storage(default_database_url(settings.index)).add_agent(AGENT_NAME, AGENT_PASSWORD)
     queries = [payloads.add(vector, "search query") + " invoice refund" for vector in HTML_VECTORS]
     messages = [
         f"Hi,\n\n{payloads.add(vector, 'customer message')} my invoice needs a refund.\n\nThanks"
@@ -315,8 +315,8 @@ class Browser:
 
     def sign_in(self) -> None:
         self.page.goto("/agent/sign-in")
-        self.page.fill("input[name=name]", AGENT)
-        self.page.fill("input[name=password]", PASSWORD)
+        self.page.fill("input[name=name]", AGENT_NAME)
+        self.page.fill("input[name=password]", AGENT_PASSWORD)
         with self.page.expect_navigation():
             self.page.click("button[type=submit]")
         assert self.page.url.endswith("/agent/"), self.page.url
