@@ -23,8 +23,8 @@ lint:
 test:
 	$(PYTHON) -m pytest
 
-# Everything but the tests marked slow (those load the real model): the loop while editing.
+# Everything but the tests marked slow (the real model) or defence (minutes of attacks): the loop while editing.
 test-fast:
-	$(PYTHON) -m pytest -m "not slow"
+	$(PYTHON) -m pytest -m "not slow and not defence"
 
 check: lint test

@@ -190,22 +190,10 @@ def test_no_server_errors(fuzzing: Fuzzing) -> None:
     assert [status for status in fuzzing.statuses if status >= 500] == []
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="gunicorn answers a request line over 4,094 bytes with its own HTML 414 page; the fix on the "
-    "webtrust branch answers it in the JSON error shape",
-)
 def test_every_error_is_in_the_json_error_shape(fuzzing: Fuzzing) -> None:
     assert fuzzing.found(ERROR_SHAPE) == []
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="gunicorn's own HTML 414 is neither a documented status nor a documented content type; the fix on "
-    "the webtrust branch answers it in the JSON error shape",
-)
 def test_answers_match_the_openapi_document(fuzzing: Fuzzing) -> None:
     conformance = (
         "status_code_conformance",

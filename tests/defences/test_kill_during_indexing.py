@@ -193,12 +193,6 @@ def test_the_next_build_completes_without_cleanup(campaign: Campaign, figure) ->
         assert round_.next_build_shows_the_edit, round_
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="an interrupted build's folder stays in builds/ and takes one of the KB_KEEP_BUILDS slots "
-    "until the fix for interrupted builds lands",
-)
 def test_interrupted_builds_take_no_keep_builds_slot(campaign: Campaign) -> None:
     for round_ in campaign.kills:
         assert round_.incomplete_builds_after == [], round_
