@@ -13,6 +13,7 @@ with it enforced, where a blocked script counts as a payload that got through.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,7 +248,8 @@ def public_pages(site: Site) -> list[tuple[str, str]]:
     pages += [
         ("error", f"/articles/{quote(site.payloads.add(HTML_VECTORS[1], 'URL path'))}"),
         ("error", f"/categories/{quote(site.payloads.add(HTML_VECTORS[3], 'URL path'))}"),
-        ("error", f"/search?{urlencode({'q': site.payloads.add(HTML_VECTORS[0], 'over-long query') * 200})}"),
+        ("error", f"/search?{urlencode({'q': site.payloads.add(HTML_VECTORS[0], 'over-long query') * 80})}"),
+        ("error", f"/search?{urlencode({'q': site.payloads.add(HTML_VECTORS[2], 'request line too long') * 400})}"),
     ]
     pages += [("preview", f"/preview/{slug}") for slug in site.with_problems]
     pages += [
@@ -269,9 +271,7 @@ def agent_pages(site: Site) -> list[tuple[str, str]]:
 class Browser:
     """One Chromium context that records every sign of a payload running, page after page."""
 
-    def __init__(self, sync_api: Any, playwright: Any, base_url: str, enforce_csp: bool) -> None:
-        self.sync_api = sync_api
-        self.base_url = base_url
+    def __init__(self, playwright: Any, base_url: str, enforce_csp: bool) -> None:
         self.visit = Visit()
         self.browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         self.context = self.browser.new_context(base_url=base_url, bypass_csp=not enforce_csp)
@@ -345,7 +345,7 @@ class Browser:
 def test_no_payload_runs_in_a_browser(site: Site, csp: str, figure) -> None:  # type: ignore[no-untyped-def]
     sync_api = browser_or_skip()
     with sync_api.sync_playwright() as playwright:
-        browser = Browser(sync_api, playwright, site.base_url, enforce_csp=csp == "enforced")
+        browser = Browser(playwright, site.base_url, enforce_csp=csp == "enforced")
         try:
             for kind, path in site.pages:
                 browser.open(kind, path)
@@ -375,3 +375,15 @@ def test_no_payload_runs_in_a_browser(site: Site, csp: str, figure) -> None:  # 
     assert visit.template_results == []
     assert visit.console == []
     assert visit.page_errors == []
+
+
+def test_without_chromium_the_browser_tests_skip_saying_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", Path("/nonexistent/chromium"))
+    with pytest.raises(pytest.skip.Exception, match=r"/nonexistent/chromium is missing: apt-get install -y chromium"):
+        browser_or_skip()
+
+
+def test_without_playwright_the_browser_tests_skip_saying_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # what an absent package looks like to import
+    with pytest.raises(pytest.skip.Exception, match=r"the playwright package is missing"):
+        browser_or_skip()
