@@ -23,7 +23,7 @@ MAX_JSON_DEPTH = 16  # every body the API takes is flat; deeper nesting is never
 
 def result_count() -> int:
     raw = request.args.get("k")
-    if raw is None or raw == "":
+    if raw is None:
         return settings().default_results
     if not (raw.isascii() and raw.isdigit()):
         raise QueryError(f"'k' must be a whole number, got {raw!r}")
@@ -161,6 +161,8 @@ def suggest() -> Response:
         raise QueryError("'text' must be the customer's message as a non-empty string")
     if len(text) > settings().max_message_length:
         raise QueryError(f"'text' is {len(text)} characters long; the limit is {settings().max_message_length}")
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)  # JSON has one number type: 5.0 is the integer 5
     if not isinstance(count, int) or isinstance(count, bool):
         raise QueryError(f"'k' must be a whole number, got {count!r}")
     response = help_center().search_service.suggest(text, count)

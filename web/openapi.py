@@ -12,6 +12,8 @@ from kb.store.database import LINK_ACTIONS
 from web.errors import CODE_OF_STATUS
 
 JSON = "application/json"
+# At least one character that is not whitespace; \x1c-\x1f are whitespace to Python but not to ECMAScript.
+NOT_BLANK = r"[^\s\x1c-\x1f]"
 AGENT_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
@@ -167,7 +169,11 @@ def schemas(settings: Settings) -> dict[str, Any]:
             "type": "object",
             "description": "A customer's whole message; other fields are ignored.",
             "properties": {
-                "text": {"type": "string", "minLength": 1, "description": "The message, greetings and all."},
+                "text": {
+                    "type": "string",
+                    "pattern": NOT_BLANK,
+                    "description": "The message, greetings and all (not only whitespace).",
+                },
                 "k": {
                     "type": "integer",
                     "minimum": 1,
@@ -248,7 +254,7 @@ def paths(settings: Settings) -> dict[str, Any]:
                         "in": "query",
                         "required": True,
                         "description": "Question or words; whitespace is collapsed before the length limit applies.",
-                        "schema": {"type": "string", "minLength": 1, "maxLength": settings.max_query_length},
+                        "schema": {"type": "string", "pattern": NOT_BLANK, "maxLength": settings.max_query_length},
                     },
                     {
                         "name": "k",

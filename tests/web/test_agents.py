@@ -130,7 +130,9 @@ def test_suggest_api_answers_with_visibility(client: FlaskClient, token: str) ->
     results = response.get_json()["results"]
     assert list(results[0]) == ["slug", "title", "url", "section", "score", "snippet", "visibility"]
     assert (results[0]["slug"], results[0]["visibility"]) == ("refund-escalation-playbook", "internal")
-    for body in ({}, {"text": "  "}, {"text": "x", "k": "five"}, {"text": "x" * 20001}):
+    whole = client.post("/api/suggest", headers={"Authorization": f"Bearer {token}"}, json={"text": "refund", "k": 1.0})
+    assert len(whole.get_json()["results"]) == 1  # JSON has one number type: 1.0 is the integer 1
+    for body in ({}, {"text": "  "}, {"text": "x", "k": "five"}, {"text": "x", "k": 1.5}, {"text": "x" * 20001}):
         bad = client.post("/api/suggest", headers={"Authorization": f"Bearer {token}"}, json=body)
         assert bad.status_code == 400, body
         assert bad.get_json()["error"]["code"] == "invalid_query"

@@ -19,7 +19,7 @@ import kb
 from kb.config import Settings
 from kb.store.database import LINK_ACTIONS
 from tests.conftest import AppFactory, bearer_headers
-from web.openapi import openapi_document
+from web.openapi import NOT_BLANK, openapi_document
 
 DOCUMENT_URI = "urn:kb:openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -114,7 +114,7 @@ def test_the_limits_are_those_of_the_running_configuration(make_app: AppFactory,
     assert document["info"]["title"] == "Acme Help"
     query, count = document["paths"]["/api/search"]["get"]["parameters"]
     assert query["name"] == "q" and query["required"] is True
-    assert query["schema"] == {"type": "string", "minLength": 1, "maxLength": 300}
+    assert query["schema"] == {"type": "string", "pattern": NOT_BLANK, "maxLength": 300}
     assert count["name"] == "k"
     assert count["schema"] == {"type": "integer", "minimum": 1, "maximum": 7, "default": 4}
     suggest_body = document["paths"]["/api/suggest"]["post"]["requestBody"]["content"]["application/json"]["schema"]
