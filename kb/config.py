@@ -53,6 +53,7 @@ class Settings:
 
     articles: Path = setting(Path("articles"), "Folder of Markdown articles (sub-folders are categories).")
     index: Path = setting(Path(".kb-index"), "Folder where the search index is published.")
+    data: Path = setting(Path(".kb-data"), "Folder of what cannot be rebuilt: the SQLite agents database; back it up.")
     model: str = setting(
         DEFAULT_MODEL,
         "Embedding model: a local sentence-transformers directory, or the bundled all-MiniLM-L6-v2.",
@@ -83,7 +84,7 @@ class Settings:
         maximum=1,
     )
     max_request_bytes: int = setting(64 * 1024, "Largest HTTP request body accepted, in bytes.", minimum=1)
-    database_url: str = setting("", "SQLAlchemy URL of the agents database (empty: SQLite in the index folder).")
+    database_url: str = setting("", "SQLAlchemy URL of the agents database (empty: kb.sqlite3 in the data folder).")
     public_url: str = setting("", "Base URL of the public site for links agents copy, e.g. https://help.example.com.")
     max_message_length: int = setting(20000, "Longest customer message accepted by suggest, in characters.", minimum=1)
     secure_cookies: bool = setting(False, "Send the agents' session cookie over HTTPS only (set it behind TLS).")
@@ -204,6 +205,15 @@ def suggest_results_within_max(settings: Settings) -> str | None:
     return (
         f"KB_SUGGEST_RESULTS must not exceed KB_MAX_RESULTS, got {settings.suggest_results} and {settings.max_results}"
     )
+
+
+@cross_field_rule("data", "index")
+def data_outside_index(settings: Settings) -> str | None:
+    """`rm -rf` of the index folder, a rebuildable output, must never take the agents database with it."""
+    index, data = settings.index.resolve(), settings.data.resolve()
+    if index != data and index not in data.parents:
+        return None
+    return "KB_DATA must be outside KB_INDEX: the index folder is rebuilt and may be deleted"
 
 
 def range_problem(value: Any, limits: Mapping[str, Any]) -> str | None:

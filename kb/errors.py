@@ -112,6 +112,25 @@ class DatasetError(KbError):
     exit_code = 2
 
 
+class DatabaseUnavailableError(KbError):
+    """The agents' database cannot be reached in time (down, hung, busy, or its driver is missing).
+
+    Only agent features need the database: they answer 503 while the public site goes on.
+    """
+
+    code = "database_unavailable"
+    http_status = 503
+    exit_code = 1
+
+
+class SchemaOutdatedError(KbError):
+    """The database's schema revision is not the one this code was written for: `kb db upgrade` is due."""
+
+    code = "database_outdated"
+    http_status = 503
+    exit_code = 1
+
+
 def error_classes() -> list[type[KbError]]:
     """KbError and every class below it, parents first."""
     found: list[type[KbError]] = [KbError]

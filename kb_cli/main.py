@@ -1,24 +1,23 @@
-"""`kb index | check | new | search | eval | watch | serve`: user mistakes become one-line messages and exit codes."""
+"""The `kb` command: index, check, new, search, eval, watch, serve, agents, db; mistakes become one-line errors."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from kb import __version__
 from kb.config import SearchMode, Settings, env_variable, unknown_variable_warnings
 from kb.content.articles import Visibility
-from kb.errors import ArticleError, ConfigError, KbError
+from kb.errors import ArticleError, KbError
 from kb.index.embedder import make_embedder
 from kb.search.service import Audience
-
-if TYPE_CHECKING:
-    from kb.store.database import Storage
+from kb_cli.database_commands import agents, db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +52,7 @@ class KbGroup(click.Group):
     """The `kb` command group: the one place a KbError becomes 'Error: message' and its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        show_warnings()
         for warning in unknown_variable_warnings():
             click.echo(f"Warning: {warning}", err=True)
         try:
@@ -60,6 +60,20 @@ class KbGroup(click.Group):
         except KbError as error:  # settings errors too: each command loads its settings inside this call
             click.echo(f"Error: {error}", err=True)
             ctx.exit(error.exit_code)
+
+
+class EchoHandler(logging.Handler):
+    """Shows kb's logged warnings (a database moved to the data folder, say) on stderr, as the CLI's own lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"{record.levelname.title()}: {record.getMessage()}", err=True)
+
+
+def show_warnings() -> None:
+    """Send the `kb` loggers' warnings to stderr (once per process, however many commands run in it)."""
+    logger = logging.getLogger("kb")
+    if not any(isinstance(handler, EchoHandler) for handler in logger.handlers):
+        logger.addHandler(EchoHandler(logging.WARNING))
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -294,7 +308,7 @@ def serve(
 ) -> None:
     """Serve the help center and its JSON API (gunicorn; --debug for development)."""
     from kb.search.reranking import CrossEncoderReranker
-    from kb_cli.serve_command import index_banner, run_server
+    from kb_cli.serve_command import index_banner, prepare_database, run_server
     from kb_cli.watch_command import exit_with_watcher, start_watcher_process
 
     settings = load_settings(
@@ -316,12 +330,14 @@ def serve(
             raise ArticleError(str(settings.articles), None, "articles folder not found")
         watcher = start_watcher_process(settings)
         wait_for_first_build(settings)
-    click.echo(
-        f"{index_banner(settings)} on http://{settings.host}:{settings.port}/"
-        + (f", watching {settings.articles}" if watcher else ""),
-        err=True,
-    )
     try:
+        banner = index_banner(settings)
+        prepare_database(settings)  # once, before gunicorn forks its workers
+        click.echo(
+            f"{banner} on http://{settings.host}:{settings.port}/"
+            + (f", watching {settings.articles}" if watcher else ""),
+            err=True,
+        )
         run_server(settings, debug=debug)
     finally:
         if watcher is not None:
@@ -352,72 +368,8 @@ def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
     run_watcher(settings)
 
 
-@cli.group()
-def agents() -> None:
-    """Manage support agents: accounts for the workspace and tokens for the API."""
-
-
-def agent_storage(index: Path | None) -> Storage:
-    from kb.store.database import Storage, default_database_url
-
-    settings = load_settings(index=index)
-    return Storage(settings.database_url or default_database_url(settings.index))
-
-
-@agents.command(name="add")
-@click.argument("name")
-@click.option("--password", "ask_password", is_flag=True, help="Also set a password for the web workspace (prompted).")
-@click.option(
-    "--index",
-    "index",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Index folder whose database holds the agents [env KB_INDEX], unless KB_DATABASE_URL is set.",
-)
-def agents_add(name: str, ask_password: bool, index: Path | None) -> None:
-    """Create agent NAME and print its API token (shown this once; only its hash is stored)."""
-    password = None
-    if ask_password:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        if len(password) < 10:
-            raise ConfigError("the password must be at least 10 characters long")
-    agent, token = agent_storage(index).add_agent(name, password)
-    click.echo(f"Created agent {agent.name}. API token (shown once, keep it secret):", err=True)
-    click.echo(token)
-
-
-@agents.command(name="list")
-@click.option(
-    "--index",
-    "index",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Index folder whose database holds the agents [env KB_INDEX].",
-)
-def agents_list(index: Path | None) -> None:
-    """List agents with when they were created and last seen."""
-    found = agent_storage(index).agents()
-    if not found:
-        click.echo("No agents yet: add one with 'kb agents add NAME'.", err=True)
-    for agent in found:
-        seen = agent.last_seen_at.strftime("%Y-%m-%d %H:%M") if agent.last_seen_at else "never"
-        sign_in = "password" if agent.has_password else "token only"
-        click.echo(f"{agent.name}\tcreated {agent.created_at:%Y-%m-%d}\tlast seen {seen}\t{sign_in}")
-
-
-@agents.command(name="remove")
-@click.argument("name")
-@click.option(
-    "--index",
-    "index",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Index folder whose database holds the agents [env KB_INDEX].",
-)
-def agents_remove(name: str, index: Path | None) -> None:
-    """Delete agent NAME; its token and sessions stop working at once."""
-    agent_storage(index).remove_agent(name)
-    click.echo(f"Removed agent {name}.", err=True)
+cli.add_command(agents)
+cli.add_command(db)
 
 
 def main() -> None:

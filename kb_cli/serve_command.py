@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
+
 from kb.config import Settings
 from kb.errors import IndexFormatError
 from kb.index.format import Manifest, check_build_files, read_manifest
@@ -64,6 +66,25 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # gunicorn 27's control socket lives at one path per user: two servers on a host would share it.
         "control_socket_disable": True,
     }
+
+
+def prepare_database(settings: Settings) -> None:
+    """Before any worker starts: move an old database into the data folder, create a new one at head.
+
+    Done once here, so workers never race to create tables. A database that cannot be reached does
+    not stop the server: the public site needs none, and agent features answer 503 until it is back.
+
+    Raises:
+        SchemaOutdatedError: the database needs `kb db upgrade` first.
+    """
+    from kb.errors import DatabaseUnavailableError
+    from kb.store.data_folder import database_url
+    from kb.store.schema import ensure_schema
+
+    try:
+        ensure_schema(database_url(settings))
+    except DatabaseUnavailableError as error:
+        click.echo(f"Warning: {error}; serving the public site, agent features answer 503 until it answers", err=True)
 
 
 def run_server(settings: Settings, debug: bool = False) -> None:

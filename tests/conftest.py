@@ -81,7 +81,7 @@ def articles_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, articles_dir: Path) -> Settings:
     """Settings for the small help center; its index folder is not built until `built_settings` is asked for."""
-    return Settings(articles=articles_dir, index=tmp_path / "index")
+    return Settings(articles=articles_dir, index=tmp_path / "index", data=tmp_path / "data")
 
 
 @pytest.fixture
@@ -101,7 +101,8 @@ def real_embedder() -> SentenceTransformerEmbedder:
 @pytest.fixture(scope="session")
 def sample_settings(tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder) -> Settings:
     """The shipped sample help center, indexed once per session with the real model."""
-    settings = Settings(articles=SAMPLE_ARTICLES, index=tmp_path_factory.mktemp("sample") / "index")
+    folder = tmp_path_factory.mktemp("sample")
+    settings = Settings(articles=SAMPLE_ARTICLES, index=folder / "index", data=folder / "data")
     build_index(settings, real_embedder, show_progress=False)
     return settings
 

@@ -14,7 +14,10 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from kb.store.database import Agent, Storage, default_database_url
+from kb.store.data_folder import database_url
+from kb.store.database import Agent, Storage
+from kb.store.resilience import DatabaseGuard
+from kb.store.schema import display_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -80,7 +83,11 @@ def safe_next(target: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     config = app.config["KB_SETTINGS"]
-    app.extensions["kb_storage"] = Storage(config.database_url or default_database_url(config.index))
+    url = database_url(config)
+    # At most half of a worker's threads wait on the database, so the other half always serve public pages;
+    # and nothing connects here: the public site starts whatever state the database is in.
+    guard = DatabaseGuard(display_url(url), concurrent_calls=max(1, config.threads // 2))
+    app.extensions["kb_storage"] = Storage(url, guard)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
     app.config.setdefault("RATELIMIT_STORAGE_URI", config.rate_limit_storage)
     csrf.init_app(app)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import IndexFormatError, IndexNotFoundError, KbError, ModelLoadError, ModelMismatchError
+from kb.errors import (
+    DatabaseUnavailableError,
+    IndexFormatError,
+    IndexNotFoundError,
+    KbError,
+    ModelLoadError,
+    ModelMismatchError,
+    SchemaOutdatedError,
+)
 
 SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again."
 UNAVAILABLE_MESSAGES = {
@@ -13,6 +21,14 @@ UNAVAILABLE_MESSAGES = {
     IndexFormatError.code: "The help center's search index cannot be read right now. Please try again shortly.",
     ModelMismatchError.code: "The help center's search index does not match its search model. Please try again later.",
     ModelLoadError.code: "The help center's search model cannot be loaded. Please try again later.",
+    DatabaseUnavailableError.code: (
+        "The agents' database is not answering, so agent sign-in, the workspace and the agent API are paused "
+        "(the public help center keeps working). Please try again in a minute."
+    ),
+    SchemaOutdatedError.code: (
+        "Agent sign-in, the workspace and the agent API are paused until the agents' database is upgraded "
+        "(the public help center keeps working)."
+    ),
 }
 # Errors raised by Flask and Werkzeug carry a status only: the code each status gets.
 CODE_OF_STATUS = {
@@ -53,7 +69,7 @@ def code_for_status(status: int) -> str:
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error_body(code, message)), status
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, code=code, message=message), status
 
 
 def public_message(error: KbError, status: int) -> str:

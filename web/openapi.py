@@ -235,7 +235,8 @@ def responses(settings: Settings) -> dict[str, Any]:
         ),
         "Unavailable": error_response(
             503,
-            "No usable index is published (or the embedding model cannot be loaded): the help center cannot answer.",
+            "No usable index is published (or the embedding model cannot be loaded): the help center cannot answer. "
+            "Agent operations also answer 503 while the agents' database is unavailable or needs `kb db upgrade`.",
         ),
     }
 

@@ -2,57 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
 import hmac
 import re
 import secrets
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.errors import StorageError
+from kb.store.data_folder import prepare_sqlite_file
+from kb.store.models import AgentRow, LinkEventRow, now
+from kb.store.resilience import DatabaseGuard, make_engine
+from kb.store.schema import display_url, ensure_schema
+
+__all__ = ["LINK_ACTIONS", "Agent", "Storage", "StorageError", "hash_token"]
 
 TOKEN_PREFIX = "kb_"
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 LINK_ACTIONS = ("copy_link", "copy_markdown", "copy_snippet", "suggestion_used")
-
-
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class AgentRow(Base):
-    __tablename__ = "agents"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str | None] = mapped_column(String(256), nullable=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
-    last_seen_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-
-
-class LinkEventRow(Base):
-    __tablename__ = "link_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
-    action: Mapped[str] = mapped_column(String(32))
-    slug: Mapped[str] = mapped_column(String(200), index=True)
-    section: Mapped[str] = mapped_column(String(200), default="")
-    query: Mapped[str] = mapped_column(String(2000), default="")
 
 
 @dataclass(frozen=True)
@@ -69,19 +46,43 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def default_database_url(index_dir: Path) -> str:
-    return f"sqlite:///{(index_dir / 'kb.sqlite3').resolve()}"
-
-
 class Storage:
-    """The database of one help center; tables are created on first use."""
+    """The database of one help center.
 
-    def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
-        Base.metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+    Nothing connects until the first call, so a server starts (and serves the public site) whatever
+    state the database is in. The first call creates a new, empty database at the newest schema
+    revision and refuses an outdated one (SchemaOutdatedError). Every call goes through a
+    DatabaseGuard: when the database is down, hung or busy it raises DatabaseUnavailableError at once.
+    """
+
+    def __init__(self, url: str, guard: DatabaseGuard | None = None) -> None:
+        self.url = url
+        self.guard = guard or DatabaseGuard(display_url(url))
+        self.sessions = sessionmaker(expire_on_commit=False)
+        self._engine: Engine | None = None
+        self._schema_ready = False
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, made on first use (ImportError when the URL's driver is not installed)."""
+        with self._lock:
+            if self._engine is None:
+                prepare_sqlite_file(self.url)
+                self._engine = make_engine(self.url, pool_size=self.guard.concurrent_calls)
+                self.sessions.configure(bind=self._engine)
+            return self._engine
+
+    @contextlib.contextmanager
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A session (a committed transaction when `write`), guarded against an unavailable database."""
+        with self.guard.call():
+            self.engine  # noqa: B018  # made here, inside the guard, so a missing driver is an outage too
+            if not self._schema_ready:
+                ensure_schema(self.url)
+                self._schema_ready = True
+            with self.sessions.begin() if write else self.sessions() as session:
+                yield session
 
     def add_agent(self, name: str, password: str | None = None) -> tuple[Agent, str]:
         """Create an agent; returns it with its API token, which is shown once and stored only hashed."""
@@ -93,7 +94,7 @@ class Storage:
             token_hash=hash_token(token),
             password_hash=generate_password_hash(password) if password else None,
         )
-        with self.sessions.begin() as session:
+        with self.session(write=True) as session:
             session.add(row)
             try:
                 session.flush()
@@ -103,18 +104,18 @@ class Storage:
         return agent, token
 
     def agents(self) -> list[Agent]:
-        with self.sessions() as session:
+        with self.session() as session:
             return [to_agent(row) for row in session.scalars(select(AgentRow).order_by(AgentRow.name))]
 
     def remove_agent(self, name: str) -> None:
-        with self.sessions.begin() as session:
+        with self.session(write=True) as session:
             row = session.scalar(select(AgentRow).where(AgentRow.name == name))
             if row is None:
                 raise StorageError(f"no agent named {name!r}")
             session.delete(row)
 
     def agent_by_id(self, agent_id: int) -> Agent | None:
-        with self.sessions() as session:
+        with self.session() as session:
             row = session.get(AgentRow, agent_id)
             return to_agent(row) if row is not None else None
 
@@ -123,7 +124,7 @@ class Storage:
         if not token.startswith(TOKEN_PREFIX):
             return None
         wanted = hash_token(token)
-        with self.sessions.begin() as session:
+        with self.session(write=True) as session:
             row = session.scalar(select(AgentRow).where(AgentRow.token_hash == wanted))
             if row is None or not hmac.compare_digest(row.token_hash, wanted):
                 return None
@@ -132,18 +133,23 @@ class Storage:
 
     def agent_for_password(self, name: str, password: str) -> Agent | None:
         """The agent if the name and password match; the same work is done when the name is unknown."""
-        with self.sessions.begin() as session:
+        with self.session() as session:
             row = session.scalar(select(AgentRow).where(AgentRow.name == name))
-            stored = row.password_hash if row is not None and row.password_hash else dummy_password_hash()
-            if not check_password_hash(stored, password) or row is None or not row.password_hash:
-                return None
+            agent_id, stored = (row.id, row.password_hash) if row is not None else (None, None)
+        # The slow hash runs outside the database call, so it holds none of the few connections.
+        if not check_password_hash(stored or dummy_password_hash(), password) or agent_id is None or not stored:
+            return None
+        with self.session(write=True) as session:
+            row = session.get(AgentRow, agent_id)
+            if row is None or row.password_hash != stored:
+                return None  # removed, or the password changed, meanwhile
             row.last_seen_at = now()
             return to_agent(row)
 
     def record_link(self, agent_id: int | None, action: str, slug: str, section: str = "", query: str = "") -> None:
         if action not in LINK_ACTIONS:
             raise StorageError(f"action must be one of {', '.join(LINK_ACTIONS)}, got {action!r}")
-        with self.sessions.begin() as session:
+        with self.session(write=True) as session:
             session.add(
                 LinkEventRow(
                     agent_id=agent_id, action=action, slug=slug[:200], section=section[:200], query=query[:2000]
@@ -152,7 +158,7 @@ class Storage:
 
     def most_linked(self, limit: int = 10) -> list[tuple[str, int]]:
         """(slug, number of link events) for the most linked articles."""
-        with self.sessions() as session:
+        with self.session() as session:
             rows = session.execute(
                 select(LinkEventRow.slug, func.count().label("uses"))
                 .group_by(LinkEventRow.slug)
@@ -162,7 +168,7 @@ class Storage:
             return [(slug, int(uses)) for slug, uses in rows]
 
     def link_events(self) -> list[LinkEventRow]:
-        with self.sessions() as session:
+        with self.session() as session:
             return list(session.scalars(select(LinkEventRow).order_by(LinkEventRow.id)))
 
 

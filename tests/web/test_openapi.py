@@ -19,6 +19,7 @@ import kb
 from kb.config import Settings
 from kb.store.database import LINK_ACTIONS
 from tests.conftest import AppFactory, bearer_headers
+from tests.database_faults import refusing_url
 from web.openapi import NOT_BLANK, openapi_document
 
 DOCUMENT_URI = "urn:kb:openapi"
@@ -198,6 +199,7 @@ class Call:
     data: bytes | None = None
     signed_in: bool = False
     unbuilt: bool = False
+    database_down: bool = False  # the agents' database refuses connections; a well-formed token is sent
 
     @property
     def id(self) -> str:
@@ -257,6 +259,8 @@ CALLS = [
         signed_in=True,
         unbuilt=True,
     ),
+    Call("/api/suggest", "post", 503, "/api/suggest", json={"text": "refund"}, database_down=True),
+    Call("/api/links", "post", 503, "/api/links", json={"action": "copy_link", "slug": "welcome"}, database_down=True),
 ]
 
 
@@ -271,9 +275,14 @@ def test_the_calls_cover_every_documented_response(document: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.id for call in CALLS])
-def test_live_answers_match_the_document(call: Call, app: Flask, unbuilt_app: Flask, document: dict[str, Any]) -> None:
+def test_live_answers_match_the_document(
+    call: Call, app: Flask, unbuilt_app: Flask, make_app: AppFactory, document: dict[str, Any]
+) -> None:
     target = unbuilt_app if call.unbuilt else app
     headers = bearer_headers(target) if call.signed_in else {}
+    if call.database_down:
+        target = make_app(database_url=refusing_url())
+        headers = {"Authorization": "Bearer kb_" + "x" * 43}
     options: dict[str, Any] = (
         {"json": call.json}
         if call.json is not None
@@ -289,6 +298,8 @@ def test_live_answers_match_the_document(call: Call, app: Flask, unbuilt_app: Fl
         assert response.headers["Location"] == "/api/articles/reset-password"
     if call.status == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
+    if call.database_down:
+        assert response.get_json()["error"]["code"] == "database_unavailable"
     if call.path == "/api/suggest" and call.status == 200:
         visibilities = {result["visibility"] for result in response.get_json()["results"]}
         assert visibilities == {"public", "internal"}

@@ -111,7 +111,7 @@ def test_search_with_no_results_says_so(tmp_path: Path, fake_embedder: FakeEmbed
     shutil.copytree(source / "playbooks", articles / "playbooks")
     (articles / "billing").mkdir()
     shutil.copy(source / "billing" / "upcoming-ai-drafts.md", articles / "billing")
-    hidden_settings = Settings(articles=articles, index=tmp_path / "hidden-index")
+    hidden_settings = Settings(articles=articles, index=tmp_path / "hidden-index", data=tmp_path / "data")
     build_index(hidden_settings, fake_embedder, show_progress=False)
     client = make_app(hidden_settings).test_client()
     response = client.get("/search", query_string={"q": "refund escalation"})
