@@ -63,15 +63,15 @@ class KbGroup(click.Group):
 
 
 class EchoHandler(logging.Handler):
-    """Shows kb's logged warnings (a database moved to the data folder, say) on stderr, as the CLI's own lines."""
+    """Shows the store's logged warnings (a database moved to the data folder, say) on stderr as the CLI's lines."""
 
     def emit(self, record: logging.LogRecord) -> None:
         click.echo(f"{record.levelname.title()}: {record.getMessage()}", err=True)
 
 
 def show_warnings() -> None:
-    """Send the `kb` loggers' warnings to stderr (once per process, however many commands run in it)."""
-    logger = logging.getLogger("kb")
+    """Send `kb.store`'s warnings to stderr (once per process, however many commands run in it)."""
+    logger = logging.getLogger("kb.store")
     if not any(isinstance(handler, EchoHandler) for handler in logger.handlers):
         logger.addHandler(EchoHandler(logging.WARNING))
 

@@ -335,7 +335,7 @@ def test_eval_copes_with_untitled_documents_and_long_or_empty_queries(runner: Cl
 
 def test_a_misspelled_variable_is_warned_about_once_on_stderr(runner: CliRunner, tmp_path: Path) -> None:
     environ = {"KB_LEXICAL_WIEGHT": "0.5", "KB_TEST_POSTGRES_URL": "postgresql://db/test"}
-    result = runner.invoke(cli, ["agents", "list", "--index", str(tmp_path / "index")], env=environ)
+    result = runner.invoke(cli, ["agents", "list", "--database", f"sqlite:///{tmp_path / 'kb.sqlite3'}"], env=environ)
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         "Warning: KB_LEXICAL_WIEGHT is not a kb setting; did you mean KB_LEXICAL_WEIGHT?\n"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import json
+import os
 import re
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -18,8 +21,10 @@ from flask import Flask
 from sqlalchemy import event
 
 from kb.config import Settings
+from kb.store.database import Storage
+from tests.conftest import REPOSITORY
 from tests.database_faults import HungDatabase, free_port, refusing_url
-from tests.fake_model_server import served
+from tests.web.test_http_server import start_server, stop_server
 from web import create_app
 
 PUBLIC_PATHS = (
@@ -137,23 +142,22 @@ def suggest(url: str) -> tuple[int, dict[str, Any], float]:
 def test_a_hung_database_never_blocks_the_public_site(
     built_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    """A real `kb serve` (gunicorn, 4 threads): six agent calls meet a database that never answers."""
     with HungDatabase() as database:
-        environment = {
-            "KB_ARTICLES": str(built_settings.articles),
-            "KB_INDEX": str(built_settings.index),
-            "KB_DATA": str(tmp_path / "data"),
-            "KB_DATABASE_URL": database.url,
-        }
-        with served(port, environment, tmp_path / "server.log"), concurrent.futures.ThreadPoolExecutor(6) as pool:
-            suggestions = [pool.submit(suggest, f"{base}/api/suggest") for _ in range(6)]
-            time.sleep(0.3)  # the six are in the server now: some inside the database, the rest turned away
-            public: list[tuple[str, int, float]] = []
-            while not all(future.done() for future in suggestions) or len(public) < 2 * len(PUBLIC_PATHS):
-                path = PUBLIC_PATHS[len(public) % len(PUBLIC_PATHS)]
-                public.append((path, *timed_get(base + path)))
-            answers = [future.result() for future in suggestions]
+        server = start_server(dataclasses.replace(built_settings, database_url=database.url), tmp_path / "server.log")
+        base = f"http://127.0.0.1:{server.port}"
+        try:
+            assert server.process.poll() is None, server.log.read_text()
+            with concurrent.futures.ThreadPoolExecutor(6) as pool:
+                suggestions = [pool.submit(suggest, f"{base}/api/suggest") for _ in range(6)]
+                time.sleep(0.3)  # the six are in the server now: two inside the database, the rest turned away
+                public: list[tuple[str, int, float]] = []
+                while not all(future.done() for future in suggestions) or len(public) < 2 * len(PUBLIC_PATHS):
+                    path = PUBLIC_PATHS[len(public) % len(PUBLIC_PATHS)]
+                    public.append((path, *timed_get(base + path)))
+                answers = [future.result() for future in suggestions]
+        finally:
+            stop_server(server)
     slowest = max(public, key=lambda answer: answer[2])
     with capsys.disabled():
         print(
@@ -166,30 +170,33 @@ def test_a_hung_database_never_blocks_the_public_site(
     assert [(status, body["error"]["code"]) for status, body, _ in answers] == [(503, "database_unavailable")] * 6
 
 
-def test_two_workers_boot_on_a_fresh_folder(built_settings: Settings, tmp_path: Path) -> None:
-    port = free_port()
-    environment = {
-        "KB_ARTICLES": str(built_settings.articles),
-        "KB_INDEX": str(built_settings.index),
-        "KB_DATA": str(tmp_path / "fresh-data"),
-        "KB_WORKERS": "2",
-    }
-    with served(port, environment, tmp_path / "server.log") as server:
+def test_two_workers_boot_on_a_fresh_folder_and_share_its_new_database(
+    built_settings: Settings, tmp_path: Path
+) -> None:
+    server = start_server(built_settings, tmp_path / "server.log", workers=2)
+    try:
         time.sleep(2)  # a worker that failed to boot makes gunicorn stop shortly after the other answers
-        statuses = [timed_get(f"http://127.0.0.1:{port}/agent/sign-in")[0] for _ in range(8)]
-        assert server.poll() is None
-    assert statuses == [200] * 8
+        assert server.process.poll() is None, server.log.read_text()
+        token = Storage(f"sqlite:///{built_settings.data / 'kb.sqlite3'}").add_agent("maria")[1]
+        link = {"action": "copy_link", "slug": "welcome"}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.port}/api/links",
+            data=json.dumps(link).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        statuses = []
+        for _ in range(8):  # both workers answer some of them
+            with urllib.request.urlopen(request, timeout=10) as response:
+                statuses.append(response.status)
+    finally:
+        stop_server(server)
+    assert statuses == [201] * 8
+    assert "already exists" not in server.log.read_text()
 
 
 @pytest.mark.slow
 def test_kb_serve_with_two_workers_boots_on_a_fresh_folder(sample_settings: Settings, tmp_path: Path) -> None:
-    """The real `kb serve` with the real model: both workers boot, and agents work right away."""
-    import os
-    import signal
-    import subprocess
-
-    from tests.conftest import REPOSITORY
-
+    """The real `kb serve` with the real model: both workers boot on a new data folder."""
     port = free_port()
     environment = {
         **os.environ,
@@ -197,18 +204,14 @@ def test_kb_serve_with_two_workers_boots_on_a_fresh_folder(sample_settings: Sett
         "KB_ARTICLES": str(sample_settings.articles),
         "KB_INDEX": str(sample_settings.index),
         "KB_DATA": str(tmp_path / "fresh-data"),
+        "KB_DATABASE_URL": "",
     }
-    environment.pop("KB_DATABASE_URL", None)
     command = [sys.executable, "-m", "kb_cli.main", "serve", "--workers", "2", "--port", str(port)]
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    log = tmp_path / "server.log"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 180
         statuses: list[int] = []
@@ -222,7 +225,8 @@ def test_kb_serve_with_two_workers_boots_on_a_fresh_folder(sample_settings: Sett
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-        log = process.communicate(timeout=30)[0]
-    assert running, log
-    assert statuses == [200] * 8, log
-    assert "already exists" not in log
+        process.wait(timeout=30)
+    assert running, log.read_text()
+    assert statuses == [200] * 8, log.read_text()
+    assert (tmp_path / "fresh-data" / "kb.sqlite3").exists()
+    assert "already exists" not in log.read_text()

@@ -86,15 +86,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(settings: Settings, log: Path) -> Server:
-    """`kb serve` on a free port; returns once /healthz answers (whatever its status)."""
+def start_server(settings: Settings, log: Path, workers: int = 1) -> Server:
+    """`kb serve` on a free port; returns once /healthz answers (whatever its status).
+
+    The agents database is `settings.database_url`, else kb.sqlite3 in `settings.data`.
+    """
     port = free_port()
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY), "KB_SECRET_KEY": "test-secret"}
+    environment.update(KB_DATA=str(settings.data), KB_DATABASE_URL=settings.database_url)
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.web.serve_with_fake_embedder"]
             + ["--articles", str(settings.articles), "--index", str(settings.index)]
-            + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            + ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             cwd=REPOSITORY,
             env=environment,
             stdout=output,
