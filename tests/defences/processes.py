@@ -79,8 +79,12 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Pat
 
 @contextlib.contextmanager
 def serving(articles: Path, index: Path, log: Path, *options: str, **settings: str) -> Iterator[str]:
-    """`kb serve` (gunicorn, as in production) on a free port; yields its base URL, stops it afterwards."""
+    """`kb serve` (gunicorn, as in production) on a free port; yields its base URL, stops it afterwards.
+
+    The agents database is kb.sqlite3 in `data` beside the index folder unless `KB_DATA` says otherwise.
+    """
     port = free_port()
+    settings = {"KB_DATA": str(index.parent / "data"), **settings}
     with log.open("wb") as output:
         process = subprocess.Popen(
             kb_command("serve", "--articles", str(articles), "--index", str(index), "--port", str(port), *options),

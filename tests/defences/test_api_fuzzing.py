@@ -18,7 +18,8 @@ import pytest
 
 from indexer.build import build_index
 from kb.config import Settings
-from kb.store.database import Storage, default_database_url
+from kb.store.data_folder import database_url
+from kb.store.database import Storage
 from tests.conftest import DATA, FakeEmbedder
 from tests.defences.processes import serving
 
@@ -156,9 +157,9 @@ def fuzzing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzing]:
     pytest.importorskip("schemathesis", reason="the schemathesis package is missing: pip install -e '.[test]'")
     root = tmp_path_factory.mktemp("fuzzing")
     shutil.copytree(DATA / "help_center", root / "articles")
-    settings = Settings(articles=root / "articles", index=root / "index")
+    settings = Settings(articles=root / "articles", index=root / "index", data=root / "data")
     build_index(settings, FakeEmbedder(), show_progress=False)
-    token = Storage(default_database_url(settings.index)).add_agent("maria")[1]
+    token = Storage(database_url(settings)).add_agent("maria")[1]
     with serving(settings.articles, settings.index, root / "server.log") as base_url:
         yield fuzz(base_url, token)
 

@@ -25,7 +25,8 @@ import yaml
 
 from indexer.build import build_index
 from kb.config import Settings
-from kb.store.database import Storage, default_database_url
+from kb.store.data_folder import database_url
+from kb.store.database import Storage
 from tests.conftest import AGENT_NAME, AGENT_PASSWORD, FakeEmbedder
 from tests.defences.processes import serving
 
@@ -195,12 +196,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("xss")
     payloads = Payloads()
     slugs = write_help_center(root / "articles", payloads)
-    settings = Settings(articles=root / "articles", index=root / "index")
+    settings = Settings(articles=root / "articles", index=root / "index", data=root / "data")
     report = build_index(settings, FakeEmbedder(), show_progress=False)
     assert report.article_count == len(slugs), report.errors
     with_problems = sorted({Path(problem.path).stem for problem in report.problems})
     assert len(with_problems) >= 6, report.problems
-    Storage(default_database_url(settings.index)).add_agent(AGENT_NAME, AGENT_PASSWORD)
+    Storage(database_url(settings)).add_agent(AGENT_NAME, AGENT_PASSWORD)
     queries = [payloads.add(vector, "search query") + " invoice refund" for vector in HTML_VECTORS]
     messages = [
         f"Hi,\n\n{payloads.add(vector, 'customer message')} my invoice needs a refund.\n\nThanks"
