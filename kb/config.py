@@ -90,10 +90,10 @@ class Settings:
     secure_cookies: bool = setting(False, "Send the agents' session cookie over HTTPS only (set it behind TLS).")
     session_hours: int = setting(12, "Hours an agent stays signed in to the workspace.", minimum=1)
     sign_in_attempts_per_minute: int = setting(
-        10, "Agent sign-in attempts allowed per minute from one address.", minimum=1
+        10, "Failed agent sign-ins allowed per minute from one address; correct passwords never count.", minimum=1
     )
     rate_limit_storage: str = setting(
-        "memory://", "Flask-Limiter storage for sign-in limits, e.g. redis://127.0.0.1:6379."
+        "", "Where failed sign-ins are counted: empty for the agents database, or e.g. redis://127.0.0.1:6379."
     )
     secret_key: str = setting("", "Secret that signs cookies; set it in production (random if empty).")
     watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")

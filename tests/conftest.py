@@ -132,7 +132,7 @@ def make_app(request: pytest.FixtureRequest, fake_embedder: FakeEmbedder) -> App
 
     `make_app(settings)` serves other settings (nothing is built for them); keyword arguments change
     settings fields (`make_app(preview=True)`); `embedder=` replaces the fake one; `config=` adds
-    Flask settings such as `RATELIMIT_KEY_PREFIX`.
+    Flask settings such as `WTF_CSRF_ENABLED`.
     """
 
     def make(

@@ -1,20 +1,25 @@
-"""The multi-server deployment: agents in PostgreSQL and sign-in limits in Redis, shared by two servers.
+"""Several workers and servers: agents and sign-in limits shared through the database, PostgreSQL or Redis.
 
-Skipped when no PostgreSQL or Redis answers on 127.0.0.1 (KB_TEST_POSTGRES_URL, KB_TEST_REDIS_URL).
+The PostgreSQL and Redis tests are skipped when no server answers on 127.0.0.1 (KB_TEST_POSTGRES_URL,
+KB_TEST_REDIS_URL); the SQLite ones always run.
 """
 
 from __future__ import annotations
 
+import datetime
+import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from kb.errors import StorageError
+from kb.config import Settings
+from kb.errors import ConfigError, StorageError
 from kb.store.database import Storage
-from tests.conftest import AppFactory, sign_in
+from tests.conftest import AppFactory, FakeEmbedder, app_for, sign_in
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -61,14 +66,58 @@ def test_two_servers_share_agents_and_link_events_in_postgresql(postgres_url: st
     with first.engine.connect() as connection:
         stored = connection.execute(text("select token_hash from agents")).scalar_one()
     assert token not in stored
+    session_token = first.start_session(agent.id, datetime.timedelta(hours=12))
+    assert second.agent_for_session(session_token).name == "maria"  # type: ignore[union-attr]
+    second.end_session(session_token)
+    assert first.agent_for_session(session_token) is None
+    session_token = second.start_session(agent.id, datetime.timedelta(hours=12))
     second.remove_agent("maria")
     assert first.agent_for_token(token) is None
+    assert first.agent_for_session(session_token) is None
+    newcomer, _ = first.add_agent("newcomer")
+    assert newcomer.id != agent.id
+    assert {row.agent_id for row in first.link_events()} == {None}
+
+
+def a_test_address() -> str:
+    """An address of its own (IPv6 documentation range), so counts left in a shared Redis never collide."""
+    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+
+
+def from_address(client: FlaskClient, address: str) -> FlaskClient:
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def failed_sign_ins_in_a_worker(settings: Settings, address: str, attempts: int) -> list[int]:
+    """A server process's own app, as gunicorn builds one in each worker, failing `attempts` sign-ins."""
+    client = from_address(app_for(settings, FakeEmbedder()).test_client(), address)
+    return [sign_in(client, password="guess").status_code for _ in range(attempts)]
+
+
+def test_sign_in_limits_hold_across_two_workers_sharing_the_sqlite_database(built_settings: Settings) -> None:
+    address = a_test_address()
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # a worker process of its own, as under gunicorn
+        other_worker = pool.apply(failed_sign_ins_in_a_worker, (built_settings, address, 5))
+    this_worker = failed_sign_ins_in_a_worker(built_settings, address, 6)
+    assert other_worker == [401] * 5
+    assert this_worker == [401] * 5 + [429]
+
+
+def test_sign_in_limits_hold_across_servers_through_postgresql(postgres_url: str, make_app: AppFactory) -> None:
+    address = a_test_address()
+    servers = [from_address(make_app(database_url=postgres_url).test_client(), address) for _ in range(2)]
+    statuses = [sign_in(servers[attempt % 2], password="guess").status_code for attempt in range(11)]
+    assert statuses == [401] * 10 + [429]
 
 
 def test_sign_in_limits_hold_across_servers_through_redis(redis_url: str, make_app: AppFactory) -> None:
-    prefix = f"kb-test-{uuid.uuid4().hex}"
-    servers = [
-        make_app(rate_limit_storage=redis_url, config={"RATELIMIT_KEY_PREFIX": prefix}).test_client() for _ in range(2)
-    ]
+    address = a_test_address()
+    servers = [from_address(make_app(rate_limit_storage=redis_url).test_client(), address) for _ in range(2)]
     statuses = [sign_in(servers[attempt % 2], password="guess").status_code for attempt in range(11)]
     assert statuses == [401] * 10 + [429]
+
+
+def test_an_unusable_rate_limit_storage_is_refused_at_start(make_app: AppFactory) -> None:
+    with pytest.raises(ConfigError, match="KB_RATE_LIMIT_STORAGE 'nonsense://127.0.0.1' cannot count"):
+        make_app(rate_limit_storage="nonsense://127.0.0.1")

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
 from kb.errors import QueryError
 from kb.search.service import Audience, SearchResponse
 from web.api import json_body, link_event
-from web.auth import agent_page, limiter, safe_next, signed_in_agent, storage
+from web.auth import (
+    agent_page,
+    end_agent_session,
+    failed_sign_in_counter,
+    safe_next,
+    signed_in_agent,
+    start_agent_session,
+    storage,
+)
 from web.preview import render_any_article
+from web.sign_in_limit import refuse_when_exhausted
 from web.state import help_center, settings
 
 blueprint = Blueprint("agent", __name__)
@@ -26,16 +35,18 @@ def public_base() -> str:
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: f"{settings().sign_in_attempts_per_minute} per minute", methods=["POST"])
 def sign_in() -> Any:
+    """Only failed attempts count towards the limit, so agents sharing an address are never locked out."""
     error = None
     if request.method == "POST":
+        address = request.remote_addr or "unknown"
+        counter = failed_sign_in_counter()
+        refuse_when_exhausted(counter, address)
         agent = storage().agent_for_password(request.form.get("name", "").strip(), request.form.get("password", ""))
         if agent is not None:
-            session.clear()
-            session["agent_id"] = agent.id
-            session.permanent = True
+            start_agent_session(agent)
             return redirect(safe_next(request.args.get("next")))
+        counter.record(address)
         error = "That name and password do not match an agent account."
     status = 401 if error else 200
     return render_template("agent_sign_in.html", error=error, next=request.args.get("next", "")), status
@@ -43,7 +54,7 @@ def sign_in() -> Any:
 
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
-    session.clear()
+    end_agent_session()
     return redirect(url_for("agent.sign_in"))  # type: ignore[return-value]
 
 

@@ -1,39 +1,70 @@
-"""Agent authentication: a signed session cookie for pages (CSRF-protected forms), Bearer tokens for the API."""
+"""Agent authentication: server-side sessions for pages (CSRF-protected forms), Bearer tokens for the API."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from kb.config import Settings
 from kb.store.data_folder import database_url
 from kb.store.database import Agent, Storage
 from kb.store.resilience import DatabaseGuard
 from kb.store.schema import display_url
+from web.sign_in_limit import FailedSignIns, failed_sign_ins
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+SESSION_TOKEN = "agent_session"  # the key of the session token inside Flask's signed cookie
 
 
 def storage() -> Storage:
     return current_app.extensions["kb_storage"]
 
 
+def failed_sign_in_counter() -> FailedSignIns:
+    return current_app.extensions["kb_failed_sign_ins"]
+
+
+def session_lifetime(settings: Settings) -> datetime.timedelta:
+    """How long a sign-in lasts, for the session row and the cookie alike."""
+    return datetime.timedelta(hours=settings.session_hours)
+
+
 def signed_in_agent() -> Agent | None:
-    """The agent of this request's session cookie, if any (cached for the request)."""
+    """The agent whose live session this request's cookie names, if any (cached for the request).
+
+    The cookie holds only a random token; the session itself is a database row, so signing out,
+    removing the agent or the session's expiry ends it for every copy of the cookie.
+    """
     if "agent" not in g:
-        agent_id = session.get("agent_id")
-        g.agent = storage().agent_by_id(agent_id) if isinstance(agent_id, int) else None
+        token = session.get(SESSION_TOKEN)
+        g.agent = storage().agent_for_session(token) if isinstance(token, str) and token else None
     return g.agent
+
+
+def start_agent_session(agent: Agent) -> None:
+    """Sign `agent` in with a fresh session (and a fresh CSRF token): nothing from before survives."""
+    end_agent_session()
+    session[SESSION_TOKEN] = storage().start_session(agent.id, session_lifetime(current_app.config["KB_SETTINGS"]))
+    session.permanent = True
+    g.agent = agent
+
+
+def end_agent_session() -> None:
+    """Sign out: the session row is deleted, so a copy of the cookie taken earlier stops working too."""
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str) and token:
+        storage().end_session(token)
+    session.clear()
+    g.pop("agent", None)
 
 
 def token_agent() -> Agent | None:
@@ -88,7 +119,6 @@ def init_app(app: Flask) -> None:
     # and nothing connects here: the public site starts whatever state the database is in.
     guard = DatabaseGuard(display_url(url), concurrent_calls=max(1, config.threads // 2))
     app.extensions["kb_storage"] = Storage(url, guard)
+    app.extensions["kb_failed_sign_ins"] = failed_sign_ins(config, app.extensions["kb_storage"])
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
-    app.config.setdefault("RATELIMIT_STORAGE_URI", config.rate_limit_storage)
     csrf.init_app(app)
-    limiter.init_app(app)

@@ -1,1 +1,1 @@
-"""The database of what cannot be rebuilt: agent accounts, tokens and link events (SQLite or PostgreSQL)."""
+"""The database of what cannot be rebuilt: agents, their tokens and sessions, sign-in failures, link events."""

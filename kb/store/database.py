@@ -1,4 +1,4 @@
-"""Agent accounts, API tokens (stored hashed) and link events, in SQLite or PostgreSQL via SQLAlchemy."""
+"""Agent accounts, API tokens and sessions (stored hashed), sign-in failures and link events, via SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kb.errors import StorageError
 from kb.store.data_folder import prepare_sqlite_file
-from kb.store.models import AgentRow, LinkEventRow, now
+from kb.store.models import AgentRow, AgentSessionRow, LinkEventRow, SignInFailureRow, now
 from kb.store.resilience import DatabaseGuard, make_engine
 from kb.store.schema import display_url, ensure_schema
 
@@ -30,6 +30,7 @@ __all__ = ["LINK_ACTIONS", "Agent", "Storage", "StorageError", "hash_token"]
 TOKEN_PREFIX = "kb_"
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 LINK_ACTIONS = ("copy_link", "copy_markdown", "copy_snippet", "suggestion_used")
+LAST_SEEN_PRECISION = datetime.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,8 @@ class Storage:
             row = session.scalar(select(AgentRow).where(AgentRow.name == name))
             if row is None:
                 raise StorageError(f"no agent named {name!r}")
+            # The foreign key's cascade does this too; saying it here keeps removal complete on any database.
+            session.execute(delete(AgentSessionRow).where(AgentSessionRow.agent_id == row.id))
             session.delete(row)
 
     def agent_by_id(self, agent_id: int) -> Agent | None:
@@ -145,6 +148,72 @@ class Storage:
                 return None  # removed, or the password changed, meanwhile
             row.last_seen_at = now()
             return to_agent(row)
+
+    def start_session(self, agent_id: int, lifetime: datetime.timedelta) -> str:
+        """Sign agent `agent_id` in for `lifetime`; returns the session token, which is stored only hashed."""
+        token = secrets.token_urlsafe(32)
+        moment = now()
+        with self.session(write=True) as session:
+            if session.get(AgentRow, agent_id) is None:
+                raise StorageError(f"no agent with id {agent_id}")
+            session.execute(delete(AgentSessionRow).where(AgentSessionRow.expires_at <= moment))
+            session.add(
+                AgentSessionRow(
+                    agent_id=agent_id,
+                    token_hash=hash_token(token),
+                    created_at=moment,
+                    last_seen_at=moment,
+                    expires_at=moment + lifetime,
+                )
+            )
+        return token
+
+    def agent_for_session(self, token: str) -> Agent | None:
+        """The agent signed in with this session token, or None; an expired session is deleted."""
+        wanted = hash_token(token)
+        moment = now()
+        with self.session(write=True) as session:
+            # Times are compared by the database: SQLite hands them back without their time zone.
+            found = session.execute(
+                select(
+                    AgentSessionRow,
+                    AgentRow,
+                    (AgentSessionRow.expires_at > moment).label("live"),
+                    (AgentSessionRow.last_seen_at < moment - LAST_SEEN_PRECISION).label("stale"),
+                )
+                .join(AgentRow, AgentRow.id == AgentSessionRow.agent_id)
+                .where(AgentSessionRow.token_hash == wanted)
+            ).one_or_none()
+            if found is None or not hmac.compare_digest(found.AgentSessionRow.token_hash, wanted):
+                return None
+            if not found.live:
+                session.delete(found.AgentSessionRow)
+                return None
+            if found.stale:  # one write a minute at most, not one per page
+                found.AgentSessionRow.last_seen_at = found.AgentRow.last_seen_at = moment
+            return to_agent(found.AgentRow)
+
+    def end_session(self, token: str) -> None:
+        """Sign out: the session token stops working everywhere, whoever holds a copy of the cookie."""
+        with self.session(write=True) as session:
+            session.execute(delete(AgentSessionRow).where(AgentSessionRow.token_hash == hash_token(token)))
+
+    def sign_in_failures(self, address: str, window: datetime.timedelta) -> int:
+        """Failed sign-ins from `address` within the last `window`."""
+        with self.session() as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(SignInFailureRow)
+                .where(SignInFailureRow.address == address[:100], SignInFailureRow.failed_at > now() - window)
+            )
+            return int(count or 0)
+
+    def record_sign_in_failure(self, address: str, window: datetime.timedelta) -> None:
+        """Count a failed sign-in from `address`; failures older than `window` are no longer needed."""
+        moment = now()
+        with self.session(write=True) as session:
+            session.execute(delete(SignInFailureRow).where(SignInFailureRow.failed_at <= moment - window))
+            session.add(SignInFailureRow(address=address[:100], failed_at=moment))
 
     def record_link(self, agent_id: int | None, action: str, slug: str, section: str = "", query: str = "") -> None:
         if action not in LINK_ACTIONS:

@@ -1,10 +1,10 @@
-"""The database tables: agent accounts and link events (schema changes go through kb/store/migrations)."""
+"""The database tables: agents, their sessions, sign-in failures, link events (changes go through migrations)."""
 
 from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -18,6 +18,8 @@ class Base(DeclarativeBase):
 
 class AgentRow(Base):
     __tablename__ = "agents"
+    # AUTOINCREMENT: SQLite would otherwise hand a removed agent's id to the next agent added.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -37,3 +39,27 @@ class LinkEventRow(Base):
     slug: Mapped[str] = mapped_column(String(200), index=True)
     section: Mapped[str] = mapped_column(String(200), default="")
     query: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class AgentSessionRow(Base):
+    """A signed-in browser: the cookie holds the token, the database only its hash."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SignInFailureRow(Base):
+    """One failed sign-in, kept for the limit's window so that every server worker counts the same."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_address_failed_at", "address", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(100))
+    failed_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -60,7 +60,17 @@ def make_engine(url: str, statement_timeout: bool = True, pool_size: int | None 
         pool = {"poolclass": NullPool}
     elif not (backend == "sqlite" and parsed.database in (None, "", ":memory:")):  # in-memory: one connection
         pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": POOL_TIMEOUT_SECONDS}
-    return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **pool)
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **pool)
+    if backend == "sqlite":
+        event.listen(engine, "connect", enforce_foreign_keys)
+    return engine
+
+
+def enforce_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite ignores foreign keys unless asked on every connection; removals cascade only with them."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
 
 
 def is_outage(error: BaseException) -> bool:

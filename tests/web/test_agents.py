@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 
+from click.testing import CliRunner
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from kb.store.database import Storage
-from tests.conftest import csrf_from, sign_in
+from kb_cli.main import cli
+from tests.conftest import AppFactory, csrf_from, sign_in
 
 
 def test_pages_redirect_to_sign_in_and_the_api_answers_401(client: FlaskClient, token: str) -> None:
@@ -175,3 +179,112 @@ def test_link_events_name_the_current_slug_and_refuse_drafts(client: FlaskClient
         == 400
     )
     assert [(row.action, row.slug) for row in storage.link_events()] == [("copy_link", "reset-password")]
+
+
+def session_token(app: Flask, client: FlaskClient) -> str:
+    """The agent session token inside the client's (signed, not encrypted) session cookie."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "no session cookie"
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value)["agent_session"]  # type: ignore[attr-defined]
+
+
+def session_rows(storage: Storage) -> list[tuple[str, str]]:
+    with storage.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "select agents.name, agent_sessions.token_hash from agent_sessions join agents on agents.id = agent_id"
+            )
+        )
+        return [(row.name, row.token_hash) for row in rows]
+
+
+def remove_with_the_cli(app: Flask, name: str) -> None:
+    """`kb agents remove NAME`, run on the app's database as an administrator would."""
+    url = app.extensions["kb_storage"].url
+    result = CliRunner().invoke(cli, ["agents", "remove", name, "--database", url])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_removed_agents_session_never_signs_in_as_the_next_agent(app: Flask, storage: Storage) -> None:
+    storage.add_agent("victim", "correct horse battery")
+    victim = app.test_client()
+    assert sign_in(victim, name="victim").status_code == 302
+    assert "Signed in as <strong>victim</strong>" in victim.get("/agent/").get_data(as_text=True)
+    remove_with_the_cli(app, "victim")
+    storage.add_agent("newcomer")
+    response = victim.get("/agent/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/agent/sign-in?next=")
+    assert "newcomer" not in victim.get("/agent/suggest", follow_redirects=True).get_data(as_text=True)
+
+
+def test_removing_an_agent_ends_its_token_and_sessions_at_once(app: Flask, storage: Storage, token: str) -> None:
+    client = app.test_client()
+    sign_in(client)
+    assert [name for name, _ in session_rows(storage)] == ["maria"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/api/suggest", headers=headers, json={"text": "refund"}).status_code == 200
+    remove_with_the_cli(app, "maria")
+    assert client.post("/api/suggest", headers=headers, json={"text": "refund"}).status_code == 401
+    assert client.get("/agent/").status_code == 302
+    with storage.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from agent_sessions")).scalar_one() == 0
+
+
+def test_a_cookie_captured_before_sign_out_stops_working(app: Flask, storage: Storage, token: str) -> None:
+    client = app.test_client()
+    sign_in(client)
+    captured = client.get_cookie("session").value  # type: ignore[union-attr]
+    page = client.get("/agent/").get_data(as_text=True)
+    assert client.post("/agent/sign-out", data={"csrf_token": csrf_from(page)}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", captured)
+    response = thief.get("/agent/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/agent/sign-in?next=")
+    assert session_rows(storage) == []
+
+
+def test_only_a_hash_of_the_session_token_is_stored(app: Flask, storage: Storage, token: str) -> None:
+    client = app.test_client()
+    sign_in(client)
+    secret = session_token(app, client)
+    assert len(secret) >= 43  # 256 random bits
+    assert session_rows(storage) == [("maria", hashlib.sha256(secret.encode()).hexdigest())]
+    with storage.engine.connect() as connection:
+        stored = " ".join(
+            str(value) for row in connection.execute(text("select * from agent_sessions")) for value in row
+        )
+    assert secret not in stored
+    sign_in(client)  # signing in again replaces the session: no fixation, no pile of rows
+    assert session_token(app, client) != secret
+    assert [name for name, _ in session_rows(storage)] == ["maria"]
+
+
+def test_sessions_last_the_session_lifetime_and_are_deleted_when_expired(make_app: AppFactory) -> None:
+    app = make_app(session_hours=3)
+    storage = app.extensions["kb_storage"]
+    storage.add_agent("maria", "correct horse battery")
+    client = app.test_client()
+    sign_in(client)
+    with storage.engine.connect() as connection:
+        created, expires = connection.execute(text("select created_at, expires_at from agent_sessions")).one()
+    lifetime = datetime.datetime.fromisoformat(str(expires)) - datetime.datetime.fromisoformat(str(created))
+    assert lifetime == datetime.timedelta(hours=3)
+    with storage.engine.begin() as connection:
+        connection.execute(text("update agent_sessions set expires_at = '2000-01-01 00:00:00.000000'"))
+    assert client.get("/agent/").status_code == 302
+    assert session_rows(storage) == []
+
+
+def test_only_failed_sign_ins_count_towards_the_limit(client: FlaskClient, token: str) -> None:
+    for _ in range(12):  # a whole office behind one address signs in
+        assert sign_in(client).status_code == 302
+        page = client.get("/agent/").get_data(as_text=True)
+        assert client.post("/agent/sign-out", data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert [sign_in(client, password="guess").status_code for _ in range(9)] == [401] * 9
+    assert sign_in(client).status_code == 302  # the right password within the limit always works
+    assert sign_in(client, password="guess").status_code == 401
+    refused = sign_in(client)
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "60"
