@@ -89,6 +89,12 @@ class Settings:
     max_message_length: int = setting(20000, "Longest customer message accepted by suggest, in characters.", minimum=1)
     secure_cookies: bool = setting(False, "Send the agents' session cookie over HTTPS only (set it behind TLS).")
     session_hours: int = setting(12, "Hours an agent stays signed in to the workspace.", minimum=1)
+    trusted_proxies: int = setting(
+        0,
+        "Reverse proxies in front of kb whose X-Forwarded-For/-Proto headers are believed (0: none).",
+        minimum=0,
+        maximum=5,
+    )
     sign_in_attempts_per_minute: int = setting(
         10, "Failed agent sign-ins allowed per minute from one address; correct passwords never count.", minimum=1
     )

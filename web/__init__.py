@@ -38,6 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         KB_SETTINGS=settings,
     )
     app.config.update(test_config)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a proxy every visitor arrives from its address: the sign-in limit needs the client's.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
     app.jinja_env.globals["Visibility"] = Visibility
     embedder = app.config.get("KB_EMBEDDER")

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import re
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,7 +14,7 @@ from sqlalchemy import text
 
 from kb.store.database import Storage
 from kb_cli.main import cli
-from tests.conftest import AppFactory, csrf_from, sign_in
+from tests.conftest import AGENT_NAME, AGENT_PASSWORD, AppFactory, csrf_from, sign_in
 
 
 def test_pages_redirect_to_sign_in_and_the_api_answers_401(client: FlaskClient, token: str) -> None:
@@ -288,3 +289,17 @@ def test_only_failed_sign_ins_count_towards_the_limit(client: FlaskClient, token
     refused = sign_in(client)
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+def test_behind_a_trusted_proxy_the_sign_in_limit_counts_each_visitor(
+    make_app: AppFactory, trusted_proxies: int
+) -> None:
+    app = make_app(trusted_proxies=trusted_proxies)
+    app.extensions["kb_storage"].add_agent(AGENT_NAME, AGENT_PASSWORD)
+    attacker, colleague = app.test_client(), app.test_client()
+    for client, address in ((attacker, "203.0.113.7"), (colleague, "198.51.100.20")):
+        client.environ_base.update(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=address)  # both through the proxy
+    assert [sign_in(attacker, password="guess").status_code for _ in range(11)] == [401] * 10 + [429]
+    # Trusted, the proxy's header names each visitor; untrusted, a forged header cannot dodge the limit.
+    assert sign_in(colleague).status_code == (302 if trusted_proxies else 429)
