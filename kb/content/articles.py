@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import enum
 import hashlib
 import re
@@ -25,7 +26,10 @@ class Visibility(enum.StrEnum):
 
 DEFAULT_CATEGORY = "general"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-HIDING_KEY_LINE = re.compile(r"""^\s*["']?(visibility|draft)["']?\s*:(.*)$""")
+KEY_LINE = re.compile(r"""^\s*["']?([A-Za-z][\w-]*)["']?\s*:(.*)$""")
+HIDING_KEYS = ("visibility", "draft")
+# How alike a key must be to a hiding key to be taken for it: 'Visibility', 'visiblity', 'darft'.
+HIDING_KEY_LIKENESS = 0.8
 FALSE_WORDS = frozenset({"false", "no", "off"})  # YAML's spellings of false
 KNOWN_KEYS = frozenset(
     {
@@ -91,7 +95,15 @@ def read_article(
         return None, [Problem(error.path, error.line, Severity.ERROR, error.message)]
     fields = FieldReader(metadata, key_lines, path)
     for key in metadata:
-        if key not in KNOWN_KEYS:
+        meant = hiding_key(key)
+        if key not in KNOWN_KEYS and meant is not None:
+            # A misspelt key that hides an article must not publish it: fail closed.
+            fields.fail(
+                str(key),
+                f"unknown key '{key}': did you mean '{meant}'? The article is kept from customers "
+                f"until the key is spelled '{meant}'",
+            )
+        elif key not in KNOWN_KEYS:
             fields.fail(
                 str(key),
                 f"unknown key '{key}' is ignored (known keys: {', '.join(sorted(KNOWN_KEYS))})",
@@ -157,12 +169,31 @@ def read_article(
     return article, problems
 
 
+def hiding_key(key: object) -> str | None:
+    """'visibility' or 'draft' when `key` is that key or a writer's near miss of it, else None."""
+    if not isinstance(key, str):
+        return None
+    lowered = key.strip().lower()
+    for known in HIDING_KEYS:
+        if lowered == known or difflib.SequenceMatcher(None, lowered, known).ratio() >= HIDING_KEY_LIKENESS:
+            return known
+    return None
+
+
+def value_asks_to_hide(key: str, value: Any) -> bool:
+    """Any `visibility` but public, or any `draft` but false."""
+    if key == "visibility":
+        return not isinstance(value, str) or value.strip().lower() != Visibility.PUBLIC
+    return value is not False
+
+
 def metadata_asks_to_hide(metadata: dict[Any, Any]) -> bool:
-    """Any `visibility` but public, or any `draft` but false: the writer wants customers not to see it."""
-    visibility = metadata.get("visibility")
-    if visibility is not None and (not isinstance(visibility, str) or visibility.strip().lower() != Visibility.PUBLIC):
-        return True
-    return "draft" in metadata and metadata["draft"] is not False
+    """Whether a `visibility` or `draft` key, or a near miss of one, asks to keep customers from the article."""
+    for key, value in metadata.items():
+        meant = hiding_key(key)
+        if meant is not None and (value is not None or meant == "draft") and value_asks_to_hide(meant, value):
+            return True
+    return False
 
 
 def asks_to_hide(text: str) -> bool:
@@ -189,10 +220,11 @@ def front_matter_lines(text: str) -> list[str]:
 
 
 def line_asks_to_hide(line: str) -> bool:
-    match = HIDING_KEY_LINE.match(line)
-    if match is None:
+    match = KEY_LINE.match(line)
+    key = hiding_key(match.group(1)) if match is not None else None
+    if match is None or key is None:
         return False
-    key, value = match.group(1), match.group(2).split(" #", 1)[0].strip().strip("'\"").strip().lower()
+    value = match.group(2).split(" #", 1)[0].strip().strip("'\"").strip().lower()
     if key == "visibility":
         return value not in ("", Visibility.PUBLIC)
     return value not in FALSE_WORDS

@@ -198,6 +198,9 @@ HIDING_EDITS = {
     "draft as text": ("tags: [password, login]", 'tags: [password, login]\ndraft: "true"'),
     "internal with broken YAML": ("title: Reset your password", "title: [unclosed\nvisibility: internal"),
     "draft with broken YAML": ("title: Reset your password", "title: [unclosed\ndraft: yes"),
+    "a capitalised visibility key": ("tags: [password, login]", "tags: [password, login]\nVisibility: internal"),
+    "a misspelled draft key": ("tags: [password, login]", "tags: [password, login]\ndarft: true"),
+    "a misspelled key with broken YAML": ("title: Reset your password", "title: [unclosed\nvisiblity: internal"),
 }
 
 

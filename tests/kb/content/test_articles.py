@@ -128,6 +128,18 @@ def test_unknown_visibility_fails_closed_as_an_error() -> None:
     assert [problem.line for problem in problems] == [3]
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"), [("Visibility", "visibility"), ("visiblity", "visibility"), ("Draft", "draft")]
+)
+def test_a_misspelt_hiding_key_fails_closed_as_an_error(key: str, meant: str) -> None:
+    article, problems = read_article(f"---\ntitle: T\n{key}: internal\n---\nText.\n", "t.md")
+    assert article is None
+    assert [str(problem) for problem in problems] == [
+        f"t.md:3: error: unknown key '{key}': did you mean '{meant}'? The article is kept from customers "
+        f"until the key is spelled '{meant}'"
+    ]
+
+
 def test_duplicate_alias_is_reported_on_the_later_file(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("---\ntitle: A\naliases: [old-name]\n---\n")
     (tmp_path / "b.md").write_text("---\ntitle: B\ntags: []\naliases: [old-name, a]\n---\n")
