@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def suggest(url: str) -> tuple[int, dict[str, Any], float]:
 
 
 def test_a_hung_database_never_blocks_the_public_site(
-    built_settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    built_settings: Settings, tmp_path: Path, figure: Callable[[str], None]
 ) -> None:
     """A real `kb serve` (gunicorn, 4 threads): six agent calls meet a database that never answers."""
     with HungDatabase() as database:
@@ -159,12 +160,11 @@ def test_a_hung_database_never_blocks_the_public_site(
         finally:
             stop_server(server)
     slowest = max(public, key=lambda answer: answer[2])
-    with capsys.disabled():
-        print(
-            f"\nhung database: {len(public)} public requests during 6 concurrent /api/suggest calls, slowest "
-            f"{slowest[2] * 1000:.0f} ms ({slowest[0]}); suggest answered 503 within "
-            f"{max(answer[2] for answer in answers) * 1000:.0f} ms"
-        )
+    figure(
+        f"hung database: {len(public)} public requests during 6 concurrent /api/suggest calls, slowest "
+        f"{slowest[2] * 1000:.0f} ms ({slowest[0]}); suggest answered 503 within "
+        f"{max(answer[2] for answer in answers) * 1000:.0f} ms"
+    )
     assert [status for _, status, _ in public] == [200] * len(public)
     assert slowest[2] < 1.0, slowest
     assert [(status, body["error"]["code"]) for status, body, _ in answers] == [(503, "database_unavailable")] * 6
