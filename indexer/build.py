@@ -20,6 +20,7 @@ import numpy as np
 
 from indexer.embed import embed_chunks
 from indexer.publish import build_id_of, discard_build, new_build_directory, publish, records_to_json, write_json
+from indexer.questions import place_questions
 from kb.config import Settings
 from kb.content.chunking import Chunk
 from kb.content.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
@@ -170,6 +171,7 @@ class IndexBuilder:
                 chunks, self.embedder, self.vectors, self.settings.embed_batch_size, show_progress
             )
             self.vectors = {chunk.text_hash: vector for chunk, vector in zip(chunks, vectors, strict=True)}
+            chunks = self.place_questions(articles, vectors)
             build_id = self.write_and_publish(articles, chunks, vectors, problems)
             self.published = {article.record.path: article for article in articles}
         return BuildReport(
@@ -181,6 +183,15 @@ class IndexBuilder:
             problems,
             time.perf_counter() - started,
         )
+
+    def place_questions(self, articles: list[PublishedArticle], vectors: np.ndarray) -> list[Chunk]:
+        """Land each article's unplaced questions on their sections (see `indexer.questions`); all chunks."""
+        start = 0
+        for article in articles:
+            end = start + len(article.chunks)
+            article.chunks = place_questions(article.chunks, vectors[start:end])
+            start = end
+        return [chunk for article in articles for chunk in article.chunks]
 
     def kept_versions(self, compiled: CompiledHelpCenter) -> list[PublishedArticle]:
         """The live build's version of each article whose file is now invalid, hidden when the edit asks."""

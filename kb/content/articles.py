@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.content.front_matter import FieldReader, parse_article_text
+from kb.content.front_matter import FieldReader, is_text_like, parse_article_text, type_name
 from kb.content.problems import Problem, Severity
 from kb.content.slugs import SLUG_PATTERN, humanize, slugify
 from kb.errors import ArticleError
@@ -31,6 +31,7 @@ HIDING_KEYS = ("visibility", "draft")
 # How alike a key must be to a hiding key to be taken for it: 'Visibility', 'visiblity', 'darft'.
 HIDING_KEY_LIKENESS = 0.8
 FALSE_WORDS = frozenset({"false", "no", "off"})  # YAML's spellings of false
+QUESTION_KEYS = frozenset({"question", "section"})
 KNOWN_KEYS = frozenset(
     {
         "title",
@@ -64,6 +65,7 @@ class Article:
     summary: str = ""
     aliases: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    question_sections: dict[str, str] = field(default_factory=dict)  # question -> the section it names
     visibility: Visibility = Visibility.PUBLIC
     draft: bool = False
     locale: str = "en"
@@ -143,6 +145,7 @@ def read_article(
     if not LOCALE_PATTERN.match(locale):
         fields.fail("locale", f"'locale' must be a language tag like en or pt-BR, got {locale!r}")
 
+    questions, question_sections = read_questions(fields)
     article = Article(
         path=path,
         slug=slug,
@@ -154,7 +157,8 @@ def read_article(
         tags=fields.string_list("tags"),
         summary=fields.string("summary"),
         aliases=fields.slug_list("aliases"),
-        questions=fields.string_list("questions"),
+        questions=questions,
+        question_sections=question_sections,
         visibility=visibility,
         draft=fields.boolean("draft"),
         locale=locale,
@@ -185,6 +189,48 @@ def value_asks_to_hide(key: str, value: Any) -> bool:
     if key == "visibility":
         return not isinstance(value, str) or value.strip().lower() != Visibility.PUBLIC
     return value is not False
+
+
+def read_questions(fields: FieldReader) -> tuple[list[str], dict[str, str]]:
+    """The `questions` entries, and the section each one names.
+
+    An entry is text (`- I forgot my password`), or a mapping that names the section answering it
+    (`- {question: the reset link doesn't work, section: the-reset-link-doesnt-work}`). Whether the
+    section exists is checked once the body is rendered (see `kb.content.compiler`).
+    """
+    value = fields.metadata.get("questions")
+    if value is None:
+        return [], {}
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        fields.fail("questions", f"'questions' must be a list, got {type_name(value)}")
+        return [], {}
+    questions: list[str] = []
+    sections: dict[str, str] = {}
+    for number, item in enumerate(value):
+        key = f"questions[{number}]"
+        if isinstance(item, dict):
+            unknown = sorted(str(name) for name in item if name not in QUESTION_KEYS)
+            question, section = item.get("question"), item.get("section", "")
+            if unknown:
+                fields.fail(key, f"unknown key '{unknown[0]}' in a question (known keys: question, section)")
+            elif not is_text_like(question) or not str(question).strip():
+                fields.fail(key, "a question written as a mapping needs 'question': the customer's words")
+            elif not isinstance(section, str) or not section.strip().lstrip("#"):
+                fields.fail(key, "'section' must name a section of this article: its anchor or its heading")
+            else:
+                text = str(question).strip()
+                questions.append(text)
+                sections[text] = section.strip().lstrip("#")
+        elif is_text_like(item) or isinstance(item, bool):
+            if str(item).strip():
+                questions.append(str(item).strip())
+        else:
+            fields.fail(
+                key, f"'questions' must be a list of text or of question/section mappings; one is {type_name(item)}"
+            )
+    return questions, sections
 
 
 def metadata_asks_to_hide(metadata: dict[Any, Any]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kb.content.rendering import Section
@@ -69,8 +70,13 @@ def chunk_article(
     max_words: int,
     overlap_words: int,
     tags: list[str] | None = None,
+    question_sections: Mapping[str, str] | None = None,
 ) -> list[Chunk]:
-    """Chunks for one article: its sections (split when longer than `max_words`) and its questions."""
+    """Chunks for one article: its sections (split when longer than `max_words`) and its questions.
+
+    A question whose section is named in `question_sections` (by anchor or heading) lands on that
+    section; the others have the anchor "" until the indexer places them (see `indexer.questions`).
+    """
     chunks: list[Chunk] = []
     has_introduction = bool(sections) and sections[0].anchor == ""
     if summary and not has_introduction:
@@ -88,6 +94,23 @@ def chunk_article(
         chunks[0] = Chunk(
             first.slug, first.anchor, first.section, first.heading_path, first.text, first.kind, keywords=" ".join(tags)
         )
+    named = question_sections or {}
     for question in questions:
-        chunks.append(Chunk(slug, "", "", (title,), question, kind=ChunkKind.QUESTION))
+        section = find_section(sections, named[question]) if question in named else None
+        anchor, heading = (section.anchor, section.title) if section is not None else ("", "")
+        # The heading path stays the title's alone: a question is embedded and matched in its own words.
+        chunks.append(Chunk(slug, anchor, heading, (title,), question, kind=ChunkKind.QUESTION))
     return chunks
+
+
+def find_section(sections: list[Section], name: str) -> Section | None:
+    """The section `name` designates: its anchor (with or without "#"), or its heading in any case."""
+    name = name.strip()
+    anchor = name.removeprefix("#")
+    for section in sections:
+        if section.anchor and section.anchor == anchor:
+            return section
+    for section in sections:
+        if section.anchor and section.title.casefold() == name.casefold():
+            return section
+    return None

@@ -15,10 +15,10 @@ from urllib.parse import quote, urlsplit
 
 from kb.config import Settings
 from kb.content.articles import Article
-from kb.content.chunking import Chunk, chunk_article
+from kb.content.chunking import Chunk, chunk_article, find_section
 from kb.content.loading import KeptVersion, ParseCache, PublishedVersion, keep_published_versions, load_articles
 from kb.content.problems import Problem, Severity
-from kb.content.rendering import RenderedBody, render_markdown
+from kb.content.rendering import RenderedBody, Section, render_markdown
 from kb.urls import article_url, media_url
 
 IMAGE_SOURCE = re.compile(r'<img\b[^>]*?\bsrc="([^"]*)"')
@@ -226,8 +226,29 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
         settings.chunk_words,
         settings.chunk_overlap_words,
         article.tags,
+        article.question_sections,
     )
+    problems += missing_question_sections(article, rendered.sections)
     return CompiledArticle(article, rendered, chunks, related, problems, list(dict.fromkeys(references.media)))
+
+
+def missing_question_sections(article: Article, sections: list[Section]) -> list[Problem]:
+    """An error, on the question's line, for each question that names a section the article lacks."""
+    anchors = ", ".join(section.anchor for section in sections if section.anchor) or "none"
+    problems = []
+    for number, question in enumerate(article.questions):
+        name = article.question_sections.get(question)
+        if name is not None and find_section(sections, name) is None:
+            problems.append(
+                Problem(
+                    article.path,
+                    article.line_of(f"questions[{number}]"),
+                    Severity.ERROR,
+                    f"question {question!r} names section '{name}', which this article does not have "
+                    f"(its sections: {anchors})",
+                )
+            )
+    return problems
 
 
 def compile_help_center(

@@ -19,6 +19,8 @@ FRONT_MATTER = frontmatter.YAMLHandler()
 def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
     """Split an article into (metadata, line of each key, Markdown body, first line of the body).
 
+    The lines also name each entry of a list value: `questions[0]` is the line of the first question.
+
     Raises:
         ArticleError: the front matter is missing, is not valid YAML, or is not a mapping.
     """
@@ -40,11 +42,15 @@ def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, 
     if not isinstance(node, yaml.MappingNode) or not isinstance(metadata, dict):
         raise ArticleError(path, node.start_mark.line + 1, "front matter must be a mapping of keys to values")
     key_lines: dict[str, int] = {}
-    for key_node, _ in node.value:
+    for key_node, value_node in node.value:
         key = str(key_node.value)
         if key in key_lines:
             raise ArticleError(path, key_node.start_mark.line + 1, f"key {key!r} appears twice")
         key_lines[key] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.SequenceNode):
+            # Each list entry's own line, as `key[n]`, so a problem with one entry points at it.
+            for number, item_node in enumerate(value_node.value):
+                key_lines[f"{key}[{number}]"] = item_node.start_mark.line + 1
     body_start_line = text[: len(text) - len(body)].count("\n") + 1
     return metadata, key_lines, body, body_start_line
 

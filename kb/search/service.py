@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from kb.search.synonyms import Synonyms
 from kb.urls import article_url
 
 QUERY_CACHE_SIZE = 2048
+COMMON_SHARE = 0.8  # a stem in this share of the articles or more is too common to highlight
+COMMON_MINIMUM = 10  # articles a help center needs before any word counts as common
 SENTENCE_CACHE_SIZE = 50_000
 
 
@@ -86,6 +88,38 @@ def normalize_query(query: str, max_length: int) -> str:
     if len(text) > max_length:
         raise QueryError(f"the search query is {len(text)} characters long; the limit is {max_length}")
     return text
+
+
+def common_stems(index: PublishedIndex) -> frozenset[str]:
+    """Stems in at least `COMMON_SHARE` of the articles (of a help center of `COMMON_MINIMUM` or more).
+
+    A word in nearly every article, most often the product's name, tells the reader nothing about
+    why a result matched: it is neither highlighted nor used to pick the snippet.
+    """
+    if len(index.articles) < COMMON_MINIMUM:
+        return frozenset()
+    stems_by_article: dict[str, set[str]] = {
+        slug: set(tokenize(record.title)) for slug, record in index.articles.items()
+    }
+    for chunk in index.chunks:
+        if chunk.kind == ChunkKind.SECTION:
+            stems_by_article[chunk.slug].update(tokenize(chunk.text))
+    counts = Counter(stem for stems in stems_by_article.values() for stem in stems)
+    threshold = COMMON_SHARE * len(index.articles)
+    return frozenset(stem for stem, count in counts.items() if count >= threshold)
+
+
+def continues_sentence(previous: str, text: str) -> bool:
+    """Whether `text`, a piece overlapping the end of `previous`, starts in the middle of a sentence.
+
+    Pieces share their edge words (see `kb.content.chunking.split_words`): the word before `text`
+    is the one in `previous` just ahead of the longest overlap (its last word when none).
+    """
+    before, words = previous.split(" "), text.split(" ")
+    start = next(
+        (start for start in range(1, len(before)) if words[: len(before) - start] == before[start:]), len(before)
+    )
+    return not before[start - 1].endswith((".", "!", "?", ":"))
 
 
 class QueryVectorCache:
@@ -152,6 +186,11 @@ class SearchService:
             }
         self.synonyms = Synonyms.load(self.settings.synonyms)
         self.sentence_cache: dict[tuple[int, str], Sentences] = {}
+        self.section_chunks: dict[tuple[str, str], list[int]] = {}  # (slug, anchor) -> its pieces in order
+        for chunk in index.chunks:
+            if chunk.kind == ChunkKind.SECTION:
+                self.section_chunks.setdefault((chunk.slug, chunk.anchor), []).append(chunk.id)
+        self.common_stems: frozenset[str] | None = None  # computed on first use (see `plain_stems`)
 
     def search(
         self, query: str, k: int | None = None, audience: Audience = Audience.PUBLIC, mode: str | None = None
@@ -175,7 +214,7 @@ class SearchService:
         ranked = self.rank(effective, k, audience, ranking)
         if self.reranker is not None and ranked:
             ranked = self.rerank(effective, ranked)
-        stems = set(tokenize(effective)) | set(tokenize(text))
+        stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
         return SearchResponse(text, [self.result(item, stems) for item in ranked[:k]], corrected)
 
     def suggest(self, message: str, k: int | None = None, audience: Audience = Audience.AGENT) -> SearchResponse:
@@ -244,6 +283,12 @@ class SearchService:
             )
         return ranked
 
+    def plain_stems(self) -> frozenset[str]:
+        """Stems found in nearly every article, such as the product's own name: they mark no passage."""
+        if self.common_stems is None:
+            self.common_stems = common_stems(self.index)
+        return self.common_stems
+
     def per_article(self, chunk_scores: np.ndarray) -> np.ndarray:
         """Each article's best chunk score."""
         scores = np.full(len(self.slugs), -np.inf, dtype=np.float32)
@@ -263,9 +308,21 @@ class SearchService:
         return reordered + ranked[depth:]
 
     def sentences(self, chunk: ChunkRecord) -> Sentences:
-        """The sentences a snippet is cut from (a question chunk shows the article's summary), cached."""
-        article = self.index.articles[chunk.slug]
-        source = (article.summary or chunk.text) if chunk.kind == ChunkKind.QUESTION else chunk.text
+        """The sentences a snippet is cut from, cached.
+
+        A question chunk shows the text of the section it answers, or the article's summary when
+        the whole article does. A piece of a long section that starts mid-sentence starts with "…".
+        """
+        if chunk.kind == ChunkKind.QUESTION:
+            pieces = self.section_chunks.get((chunk.slug, chunk.anchor), []) if chunk.anchor else []
+            if pieces:
+                return self.sentences(self.index.chunks[pieces[0]])
+            article = self.index.articles[chunk.slug]
+            source = article.summary or chunk.text
+        else:
+            source = chunk.text
+            if self.starts_mid_sentence(chunk):
+                source = f"… {source}"
         key = (chunk.id, source)
         cached = self.sentence_cache.get(key)
         if cached is None:
@@ -273,6 +330,14 @@ class SearchService:
                 self.sentence_cache.clear()
             cached = self.sentence_cache[key] = split_sentences(source)
         return cached
+
+    def starts_mid_sentence(self, chunk: ChunkRecord) -> bool:
+        """Whether a section chunk is a later piece of its section whose first word continues a sentence."""
+        pieces = self.section_chunks.get((chunk.slug, chunk.anchor), [])
+        if chunk.id not in pieces or pieces.index(chunk.id) == 0:
+            return False
+        previous = self.index.chunks[pieces[pieces.index(chunk.id) - 1]].text
+        return continues_sentence(previous, chunk.text)
 
     def result(self, item: RankedArticle, stems: set[str]) -> SearchResult:
         article, chunk = item.article, item.chunk
