@@ -30,7 +30,7 @@ from kb.search.synonyms import Synonyms
 from kb.urls import article_url
 
 QUERY_CACHE_SIZE = 2048
-COMMON_SHARE = 0.8  # a stem in this share of the articles or more is too common to highlight
+COMMON_SHARE = 0.9  # a stem in this share of the articles or more is too common to highlight
 COMMON_MINIMUM = 10  # articles a help center needs before any word counts as common
 SENTENCE_CACHE_SIZE = 50_000
 
