@@ -105,7 +105,7 @@ class NewArticleError(KbError):
 
 
 class DatasetError(KbError):
-    """A BEIR-layout folder is missing a file or has a malformed line."""
+    """A BEIR-layout folder is missing a file or has a malformed line, or a golden-queries file an invalid entry."""
 
     code = "invalid_dataset"
     http_status = 500  # only `kb eval` raises it: a server that meets one has a bug

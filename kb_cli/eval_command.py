@@ -1,7 +1,8 @@
-"""`kb eval`: index a BEIR-layout dataset as a help center and score the site's own search on it."""
+"""`kb eval`: score the site's own search on a BEIR-layout dataset, or on golden queries of the articles."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 import time
@@ -10,8 +11,9 @@ from typing import Any
 
 from indexer.build import build_index
 from kb.authoring.evaluation import load_dataset, percentile, score_rankings, write_articles
+from kb.authoring.golden_queries import load_golden_queries, score_golden_queries
 from kb.config import Settings
-from kb.errors import QueryError
+from kb.errors import DatasetError, QueryError
 from kb.index.embedder import Embedder
 from kb.index.format import load_published_index
 from kb.search.service import SearchService
@@ -66,6 +68,43 @@ def evaluate(
         rankings[query_id] = [slug_to_id[result.slug] for result in response.results]
     metrics: dict[str, Any] = {name: round(value, 4) for name, value in score_rankings(rankings, dataset.qrels).items()}
     metrics["queries"] = len(rankings)
+    metrics["p50_ms"] = round(percentile(latencies, 0.5), 2)
+    metrics["p95_ms"] = round(percentile(latencies, 0.95), 2)
+    return metrics
+
+
+def evaluate_golden(
+    file: Path,
+    workdir: Path,
+    settings: Settings,
+    embedder: Embedder,
+    mode: str | None = None,
+    show_progress: bool | None = None,
+) -> dict[str, Any]:
+    """Metrics of `mode` on a golden-queries file, against the articles of `settings.articles`.
+
+    Raises:
+        DatasetError: an entry of the file is invalid (the message names its line).
+    """
+    queries, problems = load_golden_queries(file)
+    if problems:
+        raise DatasetError(str(problems[0]))
+    settings = dataclasses.replace(settings, index=workdir / "index")
+    build_index(settings, embedder, show_progress=show_progress)
+    service = SearchService(
+        load_published_index(settings.index, embedder.model_name, embedder.model_fingerprint), embedder, settings
+    )
+    latencies = []
+    for golden in queries:
+        started = time.perf_counter()
+        with contextlib.suppress(QueryError):
+            service.search(golden.query, 1, mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+    metrics = score_golden_queries(queries, service, mode)
+    metrics["p@1"] = round(metrics["p@1"], 4)
+    if metrics["section_accuracy"] is not None:
+        metrics["section_accuracy"] = round(metrics["section_accuracy"], 4)
+    metrics["queries"] = len(queries)
     metrics["p50_ms"] = round(percentile(latencies, 0.5), 2)
     metrics["p95_ms"] = round(percentile(latencies, 0.95), 2)
     return metrics

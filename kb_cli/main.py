@@ -244,7 +244,7 @@ def search(
 
 
 @cli.command(name="eval")
-@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("dataset", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of metrics.")
 @click.option(
     "--mode",
@@ -258,22 +258,37 @@ def search(
     default=None,
     help="Keep the generated articles and index here, so a rerun reuses the embeddings.",
 )
+@click.option(
+    "--articles",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Articles a golden-queries file is measured on [{env_and_default('articles')}].",
+)
 @click.option("--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL].")
-def evaluate_command(dataset: Path, as_json: bool, mode: str | None, workdir: Path | None, model: str | None) -> None:
-    """Score search on a BEIR-layout DATASET folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."""
+def evaluate_command(
+    dataset: Path, as_json: bool, mode: str | None, workdir: Path | None, articles: Path | None, model: str | None
+) -> None:
+    """Score search on a BEIR-layout DATASET folder (corpus.jsonl, queries.jsonl, qrels/test.tsv), or on a
+    golden-queries YAML file against the articles (with section accuracy when its queries name sections)."""
     import tempfile
 
-    from kb_cli.eval_command import evaluate
+    from kb_cli.eval_command import evaluate, evaluate_golden
 
-    settings = load_settings(model=model)
+    settings = load_settings(model=model, articles=articles)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as temporary:
-        metrics = evaluate(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
+        if dataset.is_file():
+            metrics = evaluate_golden(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
+        else:
+            metrics = evaluate(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
     if as_json:
         click.echo(json.dumps(metrics))
         return
     click.echo(f"{dataset.name}: {metrics['queries']} queries, mode {mode or settings.search_mode}")
     for name in ("ndcg@10", "mrr@10", "recall@1", "recall@5", "recall@10", "recall@100", "p@1"):
-        click.echo(f"  {name:<11}{metrics[name]:.4f}")
+        if name in metrics:
+            click.echo(f"  {name:<11}{metrics[name]:.4f}")
+    if metrics.get("section_accuracy") is not None:
+        click.echo(f"  sections   {metrics['section_accuracy']:.4f} of {metrics['section_queries']} queries")
     click.echo(f"  latency    p50 {metrics['p50_ms']:.1f} ms, p95 {metrics['p95_ms']:.1f} ms")
 
 

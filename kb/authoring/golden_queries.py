@@ -13,7 +13,7 @@ from kb.content.problems import Problem, Severity
 from kb.content.safe_yaml import describe_error, load_yaml, short
 from kb.content.slugs import SLUG_PATTERN
 from kb.errors import QueryError
-from kb.search.service import Audience, SearchService
+from kb.search.service import Audience, SearchResult, SearchService
 
 KNOWN_KEYS = ("query", "expect", "section", "rank", "kind")
 SEARCH_DEPTH = 10
@@ -140,7 +140,7 @@ def judge_query(golden: GoldenQuery, service: SearchService, path: str) -> Probl
     for rank, result in enumerate(response.results, start=1):
         if result.slug != slug:
             continue
-        if golden.section and not result.url.endswith(f"#{quote(golden.section)}"):
+        if golden.section and not lands_on(result, golden.section):
             landing = f"'#{result.url.split('#', 1)[1]}'" if "#" in result.url else "the top of the article"
             return fail(f"{expected}, found at rank {rank} but landing on {landing}")
         return None if rank <= golden.rank else fail(f"{expected}, found at rank {rank}")
@@ -150,3 +150,34 @@ def judge_query(golden: GoldenQuery, service: SearchService, path: str) -> Probl
 def judge_queries(queries: list[GoldenQuery], service: SearchService, path: str) -> list[Problem]:
     """One error per golden query that search does not answer within its allowed rank."""
     return [problem for golden in queries if (problem := judge_query(golden, service, path)) is not None]
+
+
+def lands_on(result: SearchResult, section: str) -> bool:
+    """Whether a result's link opens `section` (an anchor) of its article."""
+    return result.url.endswith(f"#{quote(section)}")
+
+
+def score_golden_queries(queries: list[GoldenQuery], service: SearchService, mode: str | None = None) -> dict[str, Any]:
+    """How often the first result is the expected article, and lands on the expected section.
+
+    Returns `p@1` (share of queries whose first result is their article), `section_queries` (how
+    many name a section) and `section_accuracy` (share of those whose first result is the article
+    opened at that section; None when no query names one).
+    """
+    first = sectioned = landed = 0
+    for golden in queries:
+        slug = golden.expect if golden.expect in service.index.articles else service.index.aliases.get(golden.expect)
+        try:
+            results = service.search(golden.query, 1, Audience.PUBLIC, mode).results
+        except QueryError:
+            results = []
+        found = bool(results) and results[0].slug == slug
+        first += found
+        if golden.section:
+            sectioned += 1
+            landed += found and lands_on(results[0], golden.section)
+    return {
+        "p@1": first / len(queries) if queries else 0.0,
+        "section_queries": sectioned,
+        "section_accuracy": landed / sectioned if sectioned else None,
+    }
