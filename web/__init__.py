@@ -12,6 +12,7 @@ from kb.config import Settings, unknown_variable_warnings
 from kb.content.articles import Visibility
 from kb.errors import ModelLoadError
 from kb.live import LiveHelpCenter
+from kb.search.snippets import shown_query
 from web.state import UnavailableHelpCenter
 
 
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented key order
     app.jinja_env.globals["Visibility"] = Visibility
+    app.jinja_env.filters["shown_query"] = shown_query
     embedder = app.config.get("KB_EMBEDDER")
     try:
         if embedder is None:

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from kb.index.lexical import STOPWORDS, TOKEN_PATTERN, stem_all
 
 SNIPPET_CHARACTERS = 240
+SHOWN_QUERY_CHARACTERS = 60  # a query quoted in a page title or heading; whole emails can be pasted in
 SENTENCE_END = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 
@@ -56,6 +57,11 @@ def shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return cut.rstrip(",.;:") + " …"
+
+
+def shown_query(query: str, limit: int = SHOWN_QUERY_CHARACTERS) -> str:
+    """A query as a title or heading quotes it: cut at a word, with "…", when longer than `limit`."""
+    return shorten(query, limit)
 
 
 def highlight(text: str, query_stems: set[str]) -> Markup:
