@@ -88,7 +88,10 @@ def evaluate_golden(
     """
     queries, problems = load_golden_queries(file)
     if problems:
-        raise DatasetError(str(problems[0]))
+        first = problems[0]
+        raise DatasetError(
+            f"{first.path}:{first.line}: {first.message}" if first.line else f"{first.path}: {first.message}"
+        )
     settings = dataclasses.replace(settings, index=workdir / "index")
     build_index(settings, embedder, show_progress=show_progress)
     service = SearchService(

@@ -398,3 +398,37 @@ def test_check_and_index_report_a_public_link_to_an_internal_article(runner: Cli
     assert expected in checked.stdout.splitlines()
     indexed = runner.invoke(cli, ["index", "--articles", str(articles_dir), "--index", str(articles_dir.parent / "i")])
     assert expected in indexed.stderr.splitlines()
+
+
+def test_eval_on_golden_queries_reports_section_accuracy(runner: CliRunner, articles_dir: Path, tmp_path: Path) -> None:
+    golden = tmp_path / "golden.yaml"
+    golden.write_text(
+        "- query: paid invoices turn green\n  expect: invoice-basics\n  section: track-payment\n"
+        "- query: paid invoices turn green\n  expect: invoice-basics\n  section: send-an-invoice\n"
+        "- query: forgot password\n  expect: reset-password\n"
+    )
+    arguments = ["eval", str(golden), "--articles", str(articles_dir), "--workdir", str(tmp_path / "work")]
+    result = runner.invoke(cli, [*arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert list(metrics) == ["p@1", "section_queries", "section_accuracy", "queries", "p50_ms", "p95_ms"]
+    assert (metrics["p@1"], metrics["section_queries"], metrics["section_accuracy"], metrics["queries"]) == (
+        1.0,
+        2,
+        0.5,
+        3,
+    )
+    shown = runner.invoke(cli, arguments)
+    assert shown.stdout.splitlines()[:3] == [
+        "golden.yaml: 3 queries, mode hybrid",
+        "  p@1        1.0000",
+        "  sections   0.5000 of 2 queries",
+    ]
+
+
+def test_eval_reports_a_bad_golden_entry_on_its_line(runner: CliRunner, articles_dir: Path, tmp_path: Path) -> None:
+    golden = tmp_path / "golden.yaml"
+    golden.write_text("- query: forgot password\n  expect: Not A Slug\n")
+    result = runner.invoke(cli, ["eval", str(golden), "--articles", str(articles_dir)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {golden}:2: 'expect' is required and must be an article slug\n"

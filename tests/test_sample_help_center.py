@@ -48,6 +48,27 @@ def test_i_forgot_my_password_finds_the_reset_article_first(sample_search: Searc
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("query", "url", "snippet_start"),
+    [
+        ("I forgot my password", "/articles/reset-your-password#request-a-reset-link", "Go to the sign-in page"),
+        ("how do I get a refund", "/articles/refund-policy#how-to-request-a-refund", "Go to Settings → Billing"),
+        (
+            "invoice never arrived",
+            "/articles/invoice-emails-not-delivered#check-the-delivery-status",
+            "Open the invoice and click the Activity tab.",
+        ),
+    ],
+)
+def test_plain_questions_open_the_section_that_answers_them(
+    sample_search: SearchService, query: str, url: str, snippet_start: str
+) -> None:
+    top = sample_search.search(query, k=5).results[0]
+    assert top.url == url
+    assert top.snippet.startswith(snippet_start)  # the section's text, not the article's summary
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("case", PLAIN_QUERIES, ids=[case["query"][:40] for case in PLAIN_QUERIES])
 def test_customer_phrasings_find_the_right_article_near_the_top(sample_search: SearchService, case: dict) -> None:
     slugs = [result.slug for result in sample_search.search(case["query"], k=5).results]
