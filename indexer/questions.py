@@ -29,11 +29,12 @@ def place_questions(chunks: list[Chunk], vectors: np.ndarray, margin: float = SE
     if not any(anchor for anchor in parts):
         return chunks
     anchors = list(parts)
+    part_rows = [row for _, rows in parts.values() for row in rows]
     placed = list(chunks)
     for row, chunk in enumerate(chunks):
         if chunk.kind != ChunkKind.QUESTION or chunk.anchor:
             continue
-        similarities = vectors[[rows for _, rows in parts.values() for rows in rows]] @ vectors[row]
+        similarities = vectors[part_rows] @ vectors[row]
         scores, position = [], 0
         for anchor in anchors:
             count = len(parts[anchor][1])

@@ -96,8 +96,8 @@ def chunk_article(
         )
     named = question_sections or {}
     for question in questions:
-        section = find_section(sections, named[question]) if question in named else None
-        anchor, heading = (section.anchor, section.title) if section is not None else ("", "")
+        answer = find_section(sections, named[question]) if question in named else None
+        anchor, heading = (answer.anchor, answer.title) if answer is not None else ("", "")
         # The heading path stays the title's alone: a question is embedded and matched in its own words.
         chunks.append(Chunk(slug, anchor, heading, (title,), question, kind=ChunkKind.QUESTION))
     return chunks
