@@ -27,7 +27,7 @@ def test_the_shipped_golden_queries_are_valid() -> None:
     queries, problems = load_golden_queries(DATA / "golden_queries.yaml")
     assert problems == []
     assert len(queries) > 50
-    assert queries[0] == GoldenQuery("I forgot my password", "reset-your-password", 4, "request-a-reset-link")
+    assert queries[0] == GoldenQuery("I forgot my password", "reset-your-password", 5, "request-a-reset-link")
 
 
 def test_a_file_that_is_no_list_is_one_error(tmp_path: Path) -> None:
