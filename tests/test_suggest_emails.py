@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 import yaml
@@ -13,6 +14,8 @@ from kb.index.embedder import SentenceTransformerEmbedder
 from tests.conftest import DATA, app_for, bearer_headers
 
 EMAILS = yaml.safe_load((DATA / "customer_emails.yaml").read_text(encoding="utf-8"))
+ONE_PROBLEM = [email for email in EMAILS if "answers" not in email]
+TWO_PROBLEMS = [email for email in EMAILS if "answers" in email]
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +28,17 @@ def agent_api(
     return app.test_client(), bearer_headers(app)
 
 
-def test_there_are_at_least_ten_emails() -> None:
-    assert len(EMAILS) >= 10
+def test_there_are_at_least_ten_emails_and_five_with_two_problems() -> None:
+    assert len(ONE_PROBLEM) >= 10
+    assert len(TWO_PROBLEMS) >= 5
+    for email in TWO_PROBLEMS:
+        assert len(email["answers"]) == 2
+        for sentence in email["answers"].values():
+            assert sentence in " ".join(email["message"].split()), sentence
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("email", EMAILS, ids=[email["expect"] for email in EMAILS])
+@pytest.mark.parametrize("email", ONE_PROBLEM, ids=[email["expect"] for email in ONE_PROBLEM])
 def test_a_pasted_email_suggests_the_right_article_first(
     agent_api: tuple[FlaskClient, dict[str, str]], email: dict[str, str]
 ) -> None:
@@ -41,3 +49,19 @@ def test_a_pasted_email_suggests_the_right_article_first(
     assert results[0]["slug"] == email["expect"], [result["slug"] for result in results]
     assert results[0]["url"].startswith(f"/articles/{email['expect']}")
     assert results[0]["visibility"] == "public"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("email", TWO_PROBLEMS, ids=[email["expect"] for email in TWO_PROBLEMS])
+def test_an_email_with_two_problems_suggests_an_article_for_each_marked_with_its_sentence(
+    agent_api: tuple[FlaskClient, dict[str, str]], email: dict[str, Any]
+) -> None:
+    client, headers = agent_api
+    response = client.post("/api/suggest", headers=headers, json={"text": email["message"], "k": 3})
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    answers = {result["slug"]: result["answers"] for result in results}
+    assert len(answers) == len(results) == 3
+    for slug, sentence in email["answers"].items():
+        assert slug in answers, [result["slug"] for result in results]
+        assert answers[slug] == sentence

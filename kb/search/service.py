@@ -23,6 +23,7 @@ from kb.index.embedder import Embedder
 from kb.index.format import ArticleRecord, Audience, ChunkRecord, PublishedIndex
 from kb.index.lexical import tokenize
 from kb.search.customer_messages import clean_message
+from kb.search.problems import Problem, group_problems, merge, problem_sentences
 from kb.search.reranking import Reranker
 from kb.search.snippets import Sentences, best_passage, highlight, split_sentences
 from kb.search.spelling import SpellingCorrector
@@ -44,6 +45,7 @@ class SearchResult:
     score: float
     snippet: str
     visibility: Visibility
+    answers: str | None = None  # the sentence of a many-problem message this result answers
     query_stems: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @property
@@ -144,12 +146,35 @@ class QueryVectorCache:
                 self.vectors.popitem(last=False)
         return vector
 
+    def encode_all(self, texts: list[str]) -> np.ndarray:
+        """The vectors of `texts`, one row each; those not cached are encoded in one batch."""
+        found: dict[str, np.ndarray] = {}
+        with self.lock:
+            for text in texts:
+                if text.lower() in self.vectors:
+                    self.vectors.move_to_end(text.lower())
+                    found[text.lower()] = self.vectors[text.lower()]
+        missing = list(dict.fromkeys(text for text in texts if text.lower() not in found))
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode(missing), strict=True):
+                found[text.lower()] = vector
+            with self.lock:
+                for text in missing:
+                    self.vectors[text.lower()] = found[text.lower()]
+                while len(self.vectors) > self.size:
+                    self.vectors.popitem(last=False)
+        return np.stack([found[text.lower()] for text in texts])
+
 
 @dataclass
 class RankedArticle:
     article: ArticleRecord
     score: float
     chunk: ChunkRecord
+
+    @property
+    def slug(self) -> str:
+        return self.article.slug
 
 
 class SearchService:
@@ -201,34 +226,70 @@ class SearchService:
             QueryError: the query is empty or too long, `k` is out of range, or `mode` is unknown.
         """
         text = normalize_query(query, self.settings.max_query_length)
-        k = self.settings.default_results if k is None else k
-        if not 1 <= k <= self.settings.max_results:
-            raise QueryError(f"the number of results must be between 1 and {self.settings.max_results}, got {k}")
+        k = self.result_count(self.settings.default_results if k is None else k)
         try:
             ranking = SearchMode(mode or self.settings.search_mode)
         except ValueError:
             raise QueryError(f"unknown search mode {mode!r}: use {', '.join(SearchMode)}") from None
-        corrector = self.correctors.get(audience)
-        corrected = corrector.correct(text) if corrector is not None else None
-        effective = corrected or text
-        ranked = self.rank(effective, k, audience, ranking)
-        if self.reranker is not None and ranked:
-            ranked = self.rerank(effective, ranked)
-        stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
-        return SearchResponse(text, [self.result(item, stems) for item in ranked[:k]], corrected)
+        return self.answer(text, k, audience, ranking, problem_sentences(text))
 
     def suggest(self, message: str, k: int | None = None, audience: Audience = Audience.AGENT) -> SearchResponse:
         """Articles to send in answer to a customer's whole message (greetings, signatures, history and all).
 
-        `k` is the configured suggestion count when None.
+        `k` is the configured suggestion count when None. Each distinct problem the message
+        describes gets its best article, marked with the sentence it answers.
 
         Raises:
             QueryError: the message is empty, or nothing is left of it once cleaned.
         """
-        cleaned = re.sub(r"\s+", " ", clean_message(message or "")).strip()
+        problem = clean_message(message or "")
+        cleaned = re.sub(r"\s+", " ", problem).strip()
         if len(cleaned) > self.settings.max_query_length:
             cleaned = cleaned[: self.settings.max_query_length].rsplit(" ", 1)[0]
-        return self.search(cleaned, self.settings.suggest_results if k is None else k, audience)
+        text = normalize_query(cleaned, self.settings.max_query_length)
+        k = self.result_count(self.settings.suggest_results if k is None else k)
+        return self.answer(text, k, audience, SearchMode(self.settings.search_mode), problem_sentences(problem))
+
+    def result_count(self, k: int) -> int:
+        """`k`, checked.
+
+        Raises:
+            QueryError: `k` is out of range.
+        """
+        if not 1 <= k <= self.settings.max_results:
+            raise QueryError(f"the number of results must be between 1 and {self.settings.max_results}, got {k}")
+        return k
+
+    def corrected(self, text: str, audience: Audience) -> str | None:
+        """The query with its typos corrected, or None when it has none (or correction is off)."""
+        corrector = self.correctors.get(audience)
+        return corrector.correct(text) if corrector is not None else None
+
+    def answer(
+        self, text: str, k: int, audience: Audience, ranking: SearchMode, sentences: list[str]
+    ) -> SearchResponse:
+        """The best `k` articles for `text`; with two problem sentences or more, the best for each too.
+
+        Only hybrid ranking scores sentences on one scale (how far an article stands out), so the
+        other modes answer the whole text.
+        """
+        corrected = self.corrected(text, audience)
+        effective = corrected or text
+        ranked = self.rank(effective, k, audience, ranking)
+        if self.reranker is not None and ranked:
+            ranked = self.rerank(effective, ranked)
+        problems: list[Problem[RankedArticle]] = []
+        if len(sentences) >= 2 and ranking == SearchMode.HYBRID:
+            # Sentences are searched as written: correcting one word at a time out of its message's
+            # context turns rare right words into common wrong ones ("bookkeeper" -> "bookkeepers").
+            vectors = self.query_vectors.encode_all([effective, *sentences])[1:]  # one model call
+            rankings = [self.rank(sentence, 2, audience, ranking) for sentence in sentences]
+            problems = group_problems(sentences, vectors, rankings, ranked)
+        stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
+        results = []
+        for item, sentence in merge(ranked, problems, k):
+            results.append(self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence))
+        return SearchResponse(text, results, corrected)
 
     def rank(self, text: str, k: int, audience: Audience, mode: SearchMode) -> list[RankedArticle]:
         """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
@@ -339,7 +400,7 @@ class SearchService:
         previous = self.index.chunks[pieces[pieces.index(chunk.id) - 1]].text
         return continues_sentence(previous, chunk.text)
 
-    def result(self, item: RankedArticle, stems: set[str]) -> SearchResult:
+    def result(self, item: RankedArticle, stems: set[str], answers: str | None = None) -> SearchResult:
         article, chunk = item.article, item.chunk
         passage = best_passage(self.sentences(chunk), stems)
         return SearchResult(
@@ -350,5 +411,6 @@ class SearchService:
             score=round(item.score, 4),
             snippet=passage,
             visibility=article.visibility,
+            answers=answers,
             query_stems=frozenset(stems),
         )
