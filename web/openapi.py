@@ -81,6 +81,11 @@ def schemas(settings: Settings) -> dict[str, Any]:
         "section": {"type": "string", "description": "Title of the best-matching section ('' for the whole article)."},
         "score": {"type": "number", "description": "Relevance; higher is better; only comparable within one answer."},
         "snippet": {"type": "string", "description": "Plain-text passage of the best section."},
+        "answers": {
+            "type": ["string", "null"],
+            "description": "The sentence of a message with several problems that this article answers; "
+            "null when it answers the whole text.",
+        },
     }
     link = {"slug": text, "title": text, "url": text}
     return {

@@ -275,14 +275,16 @@ class SearchService:
         """
         corrected = self.corrected(text, audience)
         effective = corrected or text
+        each_problem = len(sentences) >= 2 and ranking == SearchMode.HYBRID
+        if each_problem:
+            # Sentences are searched as written: correcting one word at a time out of its message's
+            # context turns rare right words into common wrong ones ("bookkeeper" -> "bookkeepers").
+            vectors = self.query_vectors.encode_all([effective, *sentences])[1:]  # one model call
         ranked = self.rank(effective, k, audience, ranking)
         if self.reranker is not None and ranked:
             ranked = self.rerank(effective, ranked)
         problems: list[Problem[RankedArticle]] = []
-        if len(sentences) >= 2 and ranking == SearchMode.HYBRID:
-            # Sentences are searched as written: correcting one word at a time out of its message's
-            # context turns rare right words into common wrong ones ("bookkeeper" -> "bookkeepers").
-            vectors = self.query_vectors.encode_all([effective, *sentences])[1:]  # one model call
+        if each_problem:
             rankings = [self.rank(sentence, 2, audience, ranking) for sentence in sentences]
             problems = group_problems(sentences, vectors, rankings, ranked)
         stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
