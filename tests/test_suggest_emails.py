@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 import yaml
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from kb.config import Settings
 from kb.index.embedder import SentenceTransformerEmbedder
-from tests.conftest import DATA, app_for, bearer_headers
+from tests.conftest import AGENT_NAME, AGENT_PASSWORD, DATA, app_for, bearer_headers, csrf_from, sign_in
+from tests.web.test_openapi import check_against_document
 
 EMAILS = yaml.safe_load((DATA / "customer_emails.yaml").read_text(encoding="utf-8"))
 ONE_PROBLEM = [email for email in EMAILS if "answers" not in email]
@@ -59,9 +61,41 @@ def test_an_email_with_two_problems_suggests_an_article_for_each_marked_with_its
     client, headers = agent_api
     response = client.post("/api/suggest", headers=headers, json={"text": email["message"], "k": 3})
     assert response.status_code == 200
+    document = client.get("/api/openapi.json").get_json()
+    check_against_document(document, "/api/suggest", "post", response)  # `answers` as a string, not only null
     results = response.get_json()["results"]
     answers = {result["slug"]: result["answers"] for result in results}
     assert len(answers) == len(results) == 3
     for slug, sentence in email["answers"].items():
         assert slug in answers, [result["slug"] for result in results]
         assert answers[slug] == sentence
+
+
+@pytest.mark.slow
+def test_searching_with_a_long_message_answers_each_problem(agent_api: tuple[FlaskClient, dict[str, str]]) -> None:
+    client, _ = agent_api
+    email = next(email for email in TWO_PROBLEMS if email["expect"] == "two-invoice-email-and-pdf")
+    question = " ".join(email["answers"].values())
+    response = client.get("/api/search", query_string={"q": question, "k": 3})
+    assert response.status_code == 200
+    check_against_document(client.get("/api/openapi.json").get_json(), "/api/search", "get", response)
+    answers = {result["slug"]: result["answers"] for result in response.get_json()["results"]}
+    assert {slug: answers.get(slug) for slug in email["answers"]} == email["answers"]
+    single = client.get("/api/search", query_string={"q": "invoice emails never arrive", "k": 3}).get_json()
+    assert [result["answers"] for result in single["results"]] == [None, None, None]
+
+
+@pytest.mark.slow
+def test_the_suggest_page_shows_the_sentence_each_article_answers(
+    agent_api: tuple[FlaskClient, dict[str, str]],
+) -> None:
+    app = agent_api[0].application
+    with app.app_context():
+        app.extensions["kb_storage"].add_agent(AGENT_NAME, AGENT_PASSWORD)
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    email = next(email for email in TWO_PROBLEMS if email["expect"] == "two-refund-and-login")
+    form = csrf_from(client.get("/agent/suggest").get_data(as_text=True))
+    page = client.post("/agent/suggest", data={"message": email["message"], "csrf_token": form}).get_data(as_text=True)
+    for sentence in email["answers"].values():
+        assert f"Answers: <q>{escape(sentence)}</q>" in page

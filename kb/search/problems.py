@@ -34,9 +34,10 @@ COURTESY = re.compile(
 # password", "We fixed our server") says none of it and would otherwise find an article of its own.
 PROBLEM_CUE = re.compile(
     r"\?|^\s*(how|what|why|when|where|which|who|can|could|is|are|do|does|did|will|would|should|may|any way)\b|"
-    r"\b(not|never|no longer|nothing|cannot|can'?t|won'?t|doesn'?t|don'?t|didn'?t|isn'?t|aren'?t|wasn'?t|"
-    r"haven'?t|hasn'?t|unable|error|errors|fail\w*|problem|issue|wrong|missing|lost|locked|stuck|broken|keeps|"
-    r"disabled|declined|mistake|tired of|every time|whenever|stopped|refund\w*|cancel\w*|need|needs|want|wants|would like|'d like|trying|tried|help)\b",
+    r"\b(not|never|no longer|nothing|cannot|(can|won|doesn|don|didn|isn|aren|wasn|haven|hasn)['’]?t|unable|"
+    r"error|errors|fail\w*|problem|issue|wrong|missing|lost|locked|stuck|broken|keeps|"
+    r"disabled|declined|mistake|tired of|every time|whenever|stopped|refund\w*|cancel\w*|"
+    r"need|needs|want|wants|would like|['’]d like|trying|tried|help)\b",
     re.IGNORECASE,
 )
 IDENTIFIER = re.compile(r"\d|@|^[a-z]{1,2}$")
@@ -156,9 +157,7 @@ def group_problems(
     problems = []
     for members in groups.values():
         best = max(members, key=lambda number: rankings[number][0].score)
-        problems.append(
-            Problem(tuple(sentences[number] for number in members), sentences[best], rankings[best][0])
-        )
+        problems.append(Problem(tuple(sentences[number] for number in members), sentences[best], rankings[best][0]))
     problems.sort(key=lambda problem: -problem.answer.score)
     return problems
 
@@ -167,18 +166,16 @@ def merge(whole: Sequence[Item], problems: Sequence[Problem[Item]], k: int) -> l
     """The whole message's best article, then each distinct problem's, then the rest of the whole ranking.
 
     No article appears twice. With two problems or more, an article that answers one is marked with
-    that problem's sentence; with fewer, every result answers the whole message (None).
+    that problem's sentence and lands on the section that answers it; with fewer, every result
+    answers the whole message (None).
     """
-    answered: dict[str, str] = {}
-    if len(problems) >= 2:
-        for problem in problems:
-            answered.setdefault(problem.answer.slug, problem.sentence)
-    ordered: list[Item] = list(whole[:1]) + [problem.answer for problem in problems] + list(whole[1:])
+    answers = {problem.answer.slug: problem for problem in problems} if len(problems) >= 2 else {}
+    ordered = [*whole[:1], *(problem.answer for problem in problems), *whole[1:]] if answers else list(whole)
     merged: list[tuple[Item, str | None]] = []
     seen: set[str] = set()
-    for item in ordered if answered else whole:
+    for item in ordered:
         if item.slug not in seen:
             seen.add(item.slug)
-            merged.append((item, answered.get(item.slug)))
+            problem = answers.get(item.slug)
+            merged.append((problem.answer, problem.sentence) if problem else (item, None))
     return merged[:k]
-

@@ -39,9 +39,13 @@ def test_only_sentences_that_state_a_problem_or_ask_are_kept() -> None:
     message = (
         "Thanks so much for your help. Order ref 88123. Account email is sam@example.com. "
         "I still have my password. My invoice emails never arrive. How do I resend it as a PDF? "
-        "My invoice emails never arrive. Yours sincerely, need help."
+        "My invoice emails never arrive. I can’t sign in today. Yours sincerely, need help."
     )
-    assert problem_sentences(message) == ["My invoice emails never arrive.", "How do I resend it as a PDF?"]
+    assert problem_sentences(message) == [
+        "My invoice emails never arrive.",
+        "How do I resend it as a PDF?",
+        "I can’t sign in today.",
+    ]
 
 
 def test_sentences_that_land_on_one_article_or_mean_the_same_are_one_problem() -> None:
@@ -79,12 +83,13 @@ def test_a_nearly_tied_sentence_counts_when_the_whole_message_ranks_its_article_
 def test_merge_keeps_the_whole_best_first_then_each_problem_without_duplicates() -> None:
     whole = [Found("pdf", 2.7), Found("emails", 2.5), Found("templates", 2.0), Found("create", 1.0)]
     problems = [Problem(("b",), "b", Found("create", 3.6)), Problem(("a",), "a", Found("emails", 3.4))]
-    assert [(item.slug, sentence) for item, sentence in merge(whole, problems, 4)] == [
-        ("pdf", None),
-        ("create", "b"),
-        ("emails", "a"),
-        ("templates", None),
+    assert merge(whole, problems, 4) == [
+        (Found("pdf", 2.7), None),
+        (Found("create", 3.6), "b"),
+        (Found("emails", 3.4), "a"),  # the section that answers its sentence, not the whole message's
+        (Found("templates", 2.0), None),
     ]
+    assert merge(whole, problems, 2) == [(Found("pdf", 2.7), None), (Found("create", 3.6), "b")]
     assert [(item.slug, sentence) for item, sentence in merge(whole, problems[:1], 2)] == [
         ("pdf", None),
         ("emails", None),
