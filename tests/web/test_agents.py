@@ -133,7 +133,7 @@ def test_suggest_api_answers_with_visibility(client: FlaskClient, token: str) ->
     )
     assert response.status_code == 200
     results = response.get_json()["results"]
-    assert list(results[0]) == ["slug", "title", "url", "section", "score", "snippet", "visibility"]
+    assert list(results[0]) == ["slug", "title", "url", "section", "score", "snippet", "visibility", "answers"]
     assert (results[0]["slug"], results[0]["visibility"]) == ("refund-escalation-playbook", "internal")
     whole = client.post("/api/suggest", headers={"Authorization": f"Bearer {token}"}, json={"text": "refund", "k": 1.0})
     assert len(whole.get_json()["results"]) == 1  # JSON has one number type: 1.0 is the integer 1

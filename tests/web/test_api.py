@@ -9,7 +9,7 @@ from werkzeug.test import TestResponse
 
 from kb.config import Settings
 
-RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet"]
+RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet", "answers"]
 PUBLIC_SLUGS = {"welcome", "reset-password", "invoice-basics"}
 
 
@@ -48,6 +48,7 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
         "section": "Send an invoice",
         "score": best["score"],
         "snippet": "Open Invoices → New, add line items, and press Send.",
+        "answers": None,
     }
     scores = [result["score"] for result in body["results"]]
     assert scores == sorted(scores, reverse=True)
