@@ -290,7 +290,9 @@ class SearchService:
         stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
         results = []
         for item, sentence in merge(ranked, problems, k):
-            results.append(self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence))
+            results.append(
+                self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence)
+            )
         return SearchResponse(text, results, corrected)
 
     def rank(self, text: str, k: int, audience: Audience, mode: SearchMode) -> list[RankedArticle]:
