@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from kb.content.safe_yaml import describe_error, load_yaml
 from kb.errors import ConfigError
 from kb.index.lexical import tokenize
 
@@ -31,18 +32,22 @@ class Synonyms:
             return cls([])
         file = Path(path).expanduser()
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+            _, data = load_yaml(file.read_text(encoding="utf-8"))
         except OSError as error:
             raise ConfigError(f"KB_SYNONYMS {file}: cannot be read ({error.strerror})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"KB_SYNONYMS {file}: is not UTF-8 text") from None
         except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"KB_SYNONYMS {file}{line}: invalid YAML") from None
+            line, problem = describe_error(error)
+            raise ConfigError(f"KB_SYNONYMS {file}:{line}: invalid YAML: {problem}") from None
+        # Dates stay text with kb's loader; a number such as an error code (404) is a word like any other.
+        words = (str, int, float)
         if not isinstance(data, list) or not all(
-            isinstance(group, list) and all(isinstance(word, str) for word in group) for group in data
+            isinstance(group, list) and all(isinstance(word, words) and not isinstance(word, bool) for word in group)
+            for group in data
         ):
             raise ConfigError(f"KB_SYNONYMS {file}: expected a list of groups, each a list of words")
-        return cls(data)
+        return cls([[str(word) for word in group] for group in data])
 
     def expand(self, stems: list[str]) -> list[str]:
         """The query's stems followed by the stems of their synonyms."""

@@ -100,6 +100,19 @@ def test_a_broken_synonyms_file_is_a_clear_error(tmp_path: Path) -> None:
         Synonyms.load(str(broken))
     with pytest.raises(ConfigError, match="cannot be read"):
         Synonyms.load(str(tmp_path / "missing.yml"))
+    broken.write_text("- [receipt, invoice]\n- [sign in, log in\n")
+    with pytest.raises(ConfigError, match=r"synonyms.yml:3: invalid YAML: expected ',' or ']'"):
+        Synonyms.load(str(broken))
+
+
+def test_synonyms_that_look_like_dates_or_numbers_are_words(tmp_path: Path) -> None:
+    synonyms = tmp_path / "synonyms.yml"
+    # PyYAML's own loader raised ValueError on the impossible date and made 404 a number.
+    synonyms.write_text("- [2026-02-30, launch day]\n- [404, not found]\n- [1.5, one and a half]\n")
+    loaded = Synonyms.load(str(synonyms))
+    assert loaded.expand(["404"]) == ["404", "found", "not"]
+    assert loaded.expand(["launch"]) == ["launch", "02", "2026", "30", "day"]
+    assert loaded.expand(["half"])[:1] == ["half"]
 
 
 def test_snippet_is_the_passage_that_matches_and_links_the_section(
