@@ -23,6 +23,14 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
 
+class SmtpSecurity(enum.StrEnum):
+    """How kb talks to the SMTP server that contact requests are mailed through."""
+
+    STARTTLS = "starttls"
+    SSL = "ssl"
+    NONE = "none"
+
+
 class SearchMode(enum.StrEnum):
     """How search ranks chunks: by meaning and words fused, by meaning only, or by words only."""
 
@@ -100,6 +108,37 @@ class Settings:
     )
     rate_limit_storage: str = setting(
         "", "Where failed sign-ins are counted: empty for the agents database, or e.g. redis://127.0.0.1:6379."
+    )
+    contact_products: str = setting(
+        "", "Products or plans offered on the contact form, comma-separated (empty: customers type their own)."
+    )
+    contact_requests_per_hour: int = setting(
+        5, "Contact requests accepted per hour from one address (counted by its daily-salted hash).", minimum=1
+    )
+    contact_webhook_url: str = setting("", "URL each contact request is POSTed to as JSON (empty: no webhook).")
+    contact_webhook_secret: str = setting(
+        "", "Secret that signs each webhook body in X-KB-Signature (sha256=HMAC); unsigned when empty."
+    )
+    contact_smtp_host: str = setting("", "SMTP server contact requests are mailed through (empty: no email).")
+    contact_smtp_port: int = setting(587, "Port of the SMTP server.", minimum=1, maximum=65535)
+    contact_smtp_security: SmtpSecurity = setting(
+        SmtpSecurity.STARTTLS, "starttls, ssl (TLS from the start, usually port 465) or none (a trusted local relay)."
+    )
+    contact_smtp_user: str = setting("", "SMTP user name (empty: no login).")
+    contact_smtp_password: str = setting("", "SMTP password of that user.")
+    contact_email_from: str = setting("", "Sender address of the contact request emails.")
+    contact_email_to: str = setting("", "Addresses contact request emails go to, comma-separated.")
+    contact_delivery_timeout: float = setting(
+        10.0, "Seconds one webhook call or SMTP conversation may take before it counts as failed.", above=0, maximum=300
+    )
+    contact_delivery_attempts: int = setting(
+        8, "Delivery attempts per channel before a contact request is marked failed.", minimum=1, maximum=100
+    )
+    contact_retry_seconds: float = setting(
+        30.0, "Wait before retrying a failed delivery; doubled per attempt, with jitter, at most an hour.", above=0
+    )
+    contact_deflection_minutes: int = setting(
+        30, "Minutes after which a contact form left unsent after opening a suggestion counts as deflected.", minimum=1
     )
     secret_key: str = setting("", "Secret that signs cookies; set it in production (random if empty).")
     watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")
@@ -211,6 +250,23 @@ def suggest_results_within_max(settings: Settings) -> str | None:
     return (
         f"KB_SUGGEST_RESULTS must not exceed KB_MAX_RESULTS, got {settings.suggest_results} and {settings.max_results}"
     )
+
+
+@cross_field_rule("contact_webhook_url")
+def webhook_is_http(settings: Settings) -> str | None:
+    """Contact requests go to a web address, never to a file or another scheme urllib would open."""
+    url = settings.contact_webhook_url
+    if not url or (url.startswith(("http://", "https://")) and len(url) > len("https://")):
+        return None
+    return f"KB_CONTACT_WEBHOOK_URL must start with http:// or https://, got {url!r}"
+
+
+@cross_field_rule("contact_smtp_host", "contact_email_from", "contact_email_to")
+def email_has_addresses(settings: Settings) -> str | None:
+    """Mail needs a sender and a recipient; without them every request would fail to deliver."""
+    if not settings.contact_smtp_host or (settings.contact_email_from and settings.contact_email_to):
+        return None
+    return "KB_CONTACT_SMTP_HOST needs KB_CONTACT_EMAIL_FROM and KB_CONTACT_EMAIL_TO as well"
 
 
 @cross_field_rule("data", "index")

@@ -131,6 +131,17 @@ class SchemaOutdatedError(KbError):
     exit_code = 1
 
 
+class DeliveryError(KbError):
+    """A contact request could not be handed to its webhook or mail server this time; it is retried later.
+
+    Only the delivery worker meets it (and logs it, and stores it on the outbox row): customers never do.
+    """
+
+    code = "delivery_failed"
+    http_status = 502
+    exit_code = 1
+
+
 def error_classes() -> list[type[KbError]]:
     """KbError and every class below it, parents first."""
     found: list[type[KbError]] = [KbError]
