@@ -17,6 +17,7 @@ from kb.content.articles import Visibility
 from kb.errors import ArticleError, KbError
 from kb.index.embedder import make_embedder
 from kb.search.service import Audience
+from kb_cli.contact_commands import contact
 from kb_cli.database_commands import agents, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -384,6 +385,7 @@ def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
 
 
 cli.add_command(agents)
+cli.add_command(contact)
 cli.add_command(db)
 
 

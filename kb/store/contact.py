@@ -151,9 +151,13 @@ def add_request(
     session.flush()
     for channel in dict.fromkeys(channels):
         session.add(OutboxRow(request_id=row.id, channel=channel, next_attempt_at=moment, created_at=moment))
+    earlier = session.execute(
+        select(ContactEventRow.kind, ContactEventRow.slug).where(ContactEventRow.form == form_token)
+    )
+    recorded = {(kind, slug) for kind, slug in earlier}  # suggestions a "check these first" step recorded
     events = [("came_from", came_from[:200])] if came_from else []
     events += [("suggestions_shown", slug) for slug in shown] + [("sent", "")]
-    for kind, slug in events:
+    for kind, slug in [event for event in events if event not in recorded]:
         session.add(ContactEventRow(form=form_token, kind=kind, slug=slug, visitor=event_visitor, created_at=moment))
     bump(session, "contact_requests")
     session.flush()
