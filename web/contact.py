@@ -114,8 +114,11 @@ def render_form(
     return page, status
 
 
-@blueprint.get("/contact")
-def form() -> tuple[str, int]:
+@blueprint.route("/contact", methods=["GET", "POST"])
+def form() -> Any:
+    """The empty form (GET), or a submitted one (POST): one endpoint, so the form posts to its own URL."""
+    if request.method == "POST":
+        return send()
     values = {name: "" for name in FIELDS}
     values["subject"] = cleaned({"subject": request.args.get("q", "")})["subject"][: FIELD_LIMITS["subject"]]
     came_from = request.args.get("from", "")
@@ -136,7 +139,6 @@ def submitted_values() -> dict[str, str]:
     return values
 
 
-@blueprint.post("/contact")
 def send() -> Any:
     values = submitted_values()
     try:
@@ -193,7 +195,7 @@ def sent() -> str:
 def open_suggestion() -> Response:
     """A suggested article, opened from the contact form: recorded for the form session, then shown."""
     slug, anchor, token = request.args.get("slug", ""), request.args.get("section", ""), request.args.get("form", "")
-    record = help_center().article(slug)
+    record = help_center().article_or_renamed(slug)
     if record is None:
         abort(404, description="We couldn't find that article. It may have been moved or removed.")
     anchors = {heading["anchor"] for heading in record.headings}

@@ -112,7 +112,9 @@ def store_request(
     for _ in range(5):  # a reference already taken (one chance in 10^12) draws another
         try:
             with storage.session(write=True) as session:
-                earlier = session.scalar(select(ContactRequestRow.reference).where(ContactRequestRow.form == form_token))
+                earlier = session.scalar(
+                    select(ContactRequestRow.reference).where(ContactRequestRow.form == form_token)
+                )
                 if earlier is not None:
                     return earlier
                 return add_request(session, form, channels, form_token, shown, came_from, visitor, event_visitor)
@@ -207,9 +209,7 @@ def settle_deflections(storage: Storage, quiet: datetime.timedelta, moment: date
     later = aliased(ContactEventRow)
     with storage.session(write=True) as session:
         lock_for_settling(session)
-        finished = select(later.id).where(
-            later.form == ContactEventRow.form, later.kind.in_(("sent", "deflected"))
-        )
+        finished = select(later.id).where(later.form == ContactEventRow.form, later.kind.in_(("sent", "deflected")))
         rows = session.execute(
             select(ContactEventRow.form, func.max(ContactEventRow.created_at))
             .where(ContactEventRow.kind == "suggestion_opened", ~exists(finished))
@@ -220,7 +220,7 @@ def settle_deflections(storage: Storage, quiet: datetime.timedelta, moment: date
             last_event = session.scalar(
                 select(func.max(ContactEventRow.created_at)).where(ContactEventRow.form == form_token)
             )
-            if as_utc(last_event) > moment - quiet:
+            if last_event is None or as_utc(last_event) > moment - quiet:
                 continue  # the customer may still be reading, or writing
             session.add(ContactEventRow(form=form_token, kind="deflected", created_at=moment))
             bump(session, "deflections", day=as_utc(last_open).date())
@@ -253,7 +253,9 @@ def contact_requests(storage: Storage, status: str | None = None, limit: int = 2
         query = select(ContactRequestRow).order_by(ContactRequestRow.id.desc())
         if status in STATUSES:
             query = query.where(
-                exists(select(OutboxRow.id).where(OutboxRow.request_id == ContactRequestRow.id, OutboxRow.status == status))
+                exists(
+                    select(OutboxRow.id).where(OutboxRow.request_id == ContactRequestRow.id, OutboxRow.status == status)
+                )
             )
         found = []
         for row in session.scalars(query.limit(limit if status is None else limit * 5)):
@@ -262,9 +264,8 @@ def contact_requests(storage: Storage, status: str | None = None, limit: int = 2
                 .where(OutboxRow.request_id == row.id)
                 .order_by(OutboxRow.channel)
             )
-            stored = StoredRequest(
-                row.reference, as_utc(row.created_at), row.name, row.email, row.subject, tuple(map(tuple, deliveries))
-            )
+            channels = tuple((channel, state, attempts, error) for channel, state, attempts, error in deliveries)
+            stored = StoredRequest(row.reference, as_utc(row.created_at), row.name, row.email, row.subject, channels)
             if status is None or stored.status == status:
                 found.append(stored)
         return found[:limit]

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import smtplib
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -164,7 +163,7 @@ def send_email(settings: Settings, delivery: Delivery) -> None:
             if settings.contact_smtp_user:
                 client.login(settings.contact_smtp_user, settings.contact_smtp_password)
             client.send_message(message)
-    except (smtplib.SMTPException, OSError, socket.timeout, ssl.SSLError) as error:
+    except (smtplib.SMTPException, OSError) as error:  # timeouts and TLS errors are OSErrors
         raise DeliveryError(f"the mail server {host}:{port} did not take the message: {error}") from None
 
 

@@ -100,13 +100,13 @@ def test_each_wrong_field_gets_its_own_message_and_the_text_is_kept(client: Flas
     assert stored(client.application) == []
 
 
+EXAMPLE = "Enter the purchase date as YYYY-MM-DD, for example 2026-03-14."
+
+
 @pytest.mark.parametrize(
     ("date", "message"),
-    [
-        ("14/03/2026", "Enter the purchase date as YYYY-MM-DD, for example 2026-03-14."),
-        ("2026-02-30", "2026-02-30 is not a date in the calendar. Enter the purchase date as YYYY-MM-DD, for example 2026-03-14."),
-    ],
-)  # fmt: skip
+    [("14/03/2026", EXAMPLE), ("2026-02-30", f"2026-02-30 is not a date in the calendar. {EXAMPLE}")],
+)
 def test_a_purchase_date_must_be_a_real_day(client: FlaskClient, date: str, message: str) -> None:
     page = submit(client, {**GOOD, "purchase_date": date}).get_data(as_text=True)
     assert field_error(page, "purchase_date") == message

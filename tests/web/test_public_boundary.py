@@ -70,6 +70,9 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     "/api/articles/<slug>": lambda: [f"/api/articles/{slug}" for slug in SLUGS_TO_TRY],
     "/api/categories": lambda: ["/api/categories"],
     "/api/openapi.json": lambda: ["/api/openapi.json"],
+    "/contact": lambda: ["/contact"] + [f"/contact?from={slug}" for slug in SLUGS_TO_TRY] + search_urls("/contact"),
+    "/contact/sent": lambda: ["/contact/sent?ref=REQ-AAAA-BBBB"],
+    "/contact/open": lambda: [f"/contact/open?form={FORM_TOKEN}&slug={slug}" for slug in SLUGS_TO_TRY],
     "/media/<path:filename>": lambda: [
         "/media/images/workspace.png",
         f"/media/{INTERNAL_IMAGE}",
@@ -81,6 +84,9 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     ],
 }
 READ_ONLY = {"GET", "HEAD", "OPTIONS"}
+FORM_TOKEN = "f" * 22
+# Public routes that take a customer's writes; each is tested for leaks with hidden articles' text posted to it.
+PUBLIC_WRITES = {"/contact": {"POST"}}
 # Routes for agents only, and what an anonymous request to each gets: sign-in page, 401, or CSRF refusal.
 AGENT_ONLY: dict[str, list[tuple[str, str, int]]] = {
     "/agent/": [
@@ -121,6 +127,8 @@ def leaked(response: TestResponse, url: str) -> list[str]:
 
 def expected_status(url: str) -> int:
     last = url.split("?")[0].rsplit("/", 1)[-1]
+    if url.startswith("/contact/open"):
+        return 303 if url.rsplit("=", 1)[-1] in PUBLIC_SLUGS + ALIASES else 404
     if url.startswith("/media/"):
         return 200 if url == "/media/images/workspace.png" else 404
     if "/articles/" in url and last in ALIASES:
@@ -159,7 +167,8 @@ def test_the_route_table_is_fully_covered(app: Flask) -> None:
     assert not unknown, f"new routes {unknown}: add them to ROUTES in {Path(__file__).name}"
     assert sorted(ROUTES) == sorted(rules), "ROUTES names a route the app no longer has"
     for path, rule in rules.items():
-        assert set(rule.methods or ()) <= READ_ONLY, f"{path} accepts {rule.methods}: test its writes too"
+        writes = PUBLIC_WRITES.get(path, set())
+        assert set(rule.methods or ()) <= READ_ONLY | writes, f"{path} accepts {rule.methods}: test its writes too"
         assert set(rule.arguments) <= {"slug", "filename"}, f"{path}: teach this test to fill {rule.arguments}"
         assert ROUTES[path](), path
         for url in ROUTES[path]():
@@ -193,7 +202,25 @@ def test_no_route_shows_internal_or_draft_articles(app: Flask, client: FlaskClie
             assert response.status_code == expected_status(url), url
             assert leaked(response, url) == [], f"{url} shows {leaked(response, url)}"
             fetched += 1
-    assert fetched == 47
+    assert fetched == 71
+
+
+def test_the_contact_form_never_suggests_or_names_hidden_articles(client: FlaskClient) -> None:
+    page = client.get("/contact").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    for query in QUERIES:
+        fields = {"name": "Ana", "email": "ana@example.com", "subject": query, "description": f"{query} please help"}
+        response = client.post(
+            "/contact",
+            data={**fields, "csrf_token": token.group(1), "form": FORM_TOKEN, "came_from": INTERNAL,
+                  "shown": f"{INTERNAL} {DRAFT}"},
+        )  # fmt: skip
+        assert response.status_code == 200, query  # the "check these first" step, or the form with no suggestion
+        body = response.get_data(as_text=True)
+        for typed in sorted([fields["description"], query, str(escape(query))], key=len, reverse=True):
+            body = body.replace(typed, "")
+        assert [marker for marker in MARKERS if marker.lower() in body.lower()] == [], query
 
 
 def test_leak_check_catches_a_leak(app: Flask, client: FlaskClient) -> None:

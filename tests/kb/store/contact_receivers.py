@@ -78,7 +78,9 @@ def smtp_server() -> Iterator[Mailbox]:
     """aiosmtpd on a free loopback port; each message it accepts lands in the mailbox."""
     import pytest
 
-    controller_module = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is missing: pip install -e '.[test]'")
+    controller_module = pytest.importorskip(
+        "aiosmtpd.controller", reason="aiosmtpd is missing: pip install -e '.[test]'"
+    )
     mailbox = Mailbox("127.0.0.1", 0)
 
     class Handler:
