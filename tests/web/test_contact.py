@@ -12,10 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kb.errors import DatabaseUnavailableError
-from kb.store.contact import contact_requests, form_events
+from kb.store.contact import contact_requests, deflection_counts, form_events, settle_deflections
 from kb.store.database import Storage
-from kb.store.models import ContactRequestRow, OutboxRow
+from kb.store.models import ContactRequestRow, OutboxRow, now
 from tests.conftest import AppFactory, csrf_from
+from tests.database_faults import refusing_url
 
 GOOD = {
     "name": "Ana Lima",
@@ -205,6 +206,33 @@ def test_a_database_outage_keeps_the_form_filled_and_says_so(client: FlaskClient
     page = response.get_data(as_text=True)
     assert response.status_code == 503
     assert "Nothing you typed is lost" in page and 'value="Cannot reset my password"' in page
+
+
+def test_with_the_database_refusing_connections_the_form_shows_and_keeps_the_text(make_app: AppFactory) -> None:
+    client = make_app(database_url=refusing_url()).test_client()
+    assert client.get("/contact").status_code == 200
+    assert client.get("/articles/reset-password").status_code == 200
+    response = submit(client, GOOD, step="send")
+    assert response.status_code == 503
+    assert 'value="Cannot reset my password"' in response.get_data(as_text=True)
+    token = "t" * 22
+    opened = client.get(f"/contact/open?form={token}&slug=reset-password")
+    assert opened.status_code == 303 and opened.headers["Location"] == "/articles/reset-password"
+
+
+def test_a_customer_who_opens_a_suggestion_and_leaves_is_one_deflection(client: FlaskClient) -> None:
+    hidden = open_form(client)
+    assert "Check these first" in client.post("/contact", data={**hidden, **GOOD}).get_data(as_text=True)
+    client.get(f"/contact/open?form={hidden['form']}&slug=reset-password")
+    sender = open_form(client)  # another customer opens one too, and sends anyway
+    client.get(f"/contact/open?form={sender['form']}&slug=reset-password")
+    assert client.post("/contact", data={**sender, **GOOD, "step": "send"}).status_code == 303
+    storage: Storage = client.application.extensions["kb_contact_storage"]
+    today = datetime.datetime.now(datetime.UTC).date()
+    assert deflection_counts(storage, today, today) == {}  # within the quiet time: they may still come back
+    later = now() + datetime.timedelta(minutes=31)
+    assert settle_deflections(storage, datetime.timedelta(minutes=30), later) == 1
+    assert deflection_counts(storage, today, today) == {today: 1}
 
 
 def test_a_sent_request_has_one_outbox_row_per_configured_channel(make_app: AppFactory) -> None:
