@@ -18,7 +18,8 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.wrappers import Response
 
-from kb.errors import KbError, QueryError
+from kb.errors import KbError
+from kb.index.format import ArticleRecord
 from kb.store.contact import (
     new_form_token,
     record_events,
@@ -67,10 +68,19 @@ def products() -> list[str]:
     return [name.strip() for name in settings().contact_products.split(",") if name.strip()]
 
 
+def public_article(slug: str) -> ArticleRecord | None:
+    """The public article `slug`, or None; the form works on when the index cannot be read (it is needed most then)."""
+    if not slug:
+        return None
+    try:
+        return help_center().article(slug)
+    except KbError:
+        return None
+
+
 def public_slugs(slugs: list[str]) -> list[str]:
     """Those of `slugs` that name public articles, in order, once each, at most 20."""
-    center = help_center()
-    return [slug for slug in dict.fromkeys(slugs) if center.article(slug) is not None][:20]
+    return [slug for slug in dict.fromkeys(slugs) if public_article(slug) is not None][:20]
 
 
 def suggestions_for(subject: str, description: str) -> list[dict[str, str]]:
@@ -80,7 +90,7 @@ def suggestions_for(subject: str, description: str) -> list[dict[str, str]]:
         return []
     try:
         response = help_center().search(text, SUGGESTIONS)
-    except QueryError:
+    except KbError:  # an unusable query, or no index to search: the customer can still send
         return []
     found = []
     for result in response.results:
@@ -97,8 +107,7 @@ def render_form(
     notice: str = "",
     suggestions: list[dict[str, str]] | None = None,
 ) -> tuple[str, int]:
-    came_from = values.get("came_from", "")
-    record = help_center().article(came_from) if came_from else None
+    record = public_article(values.get("came_from", ""))
     page = render_template(
         "contact.html",
         values=values,
@@ -121,8 +130,8 @@ def form() -> Any:
         return send()
     values = {name: "" for name in FIELDS}
     values["subject"] = cleaned({"subject": request.args.get("q", "")})["subject"][: FIELD_LIMITS["subject"]]
-    came_from = request.args.get("from", "")
-    values["came_from"] = came_from if came_from and help_center().article(came_from) is not None else ""
+    came_from = request.args.get("from", "")[:200]
+    values["came_from"] = came_from if public_article(came_from) is not None else ""
     values["form"] = new_form_token()
     values["shown"] = ""
     return render_form(values)
@@ -134,7 +143,7 @@ def submitted_values() -> dict[str, str]:
     token = request.form.get("form", "")
     values["form"] = token if FORM_TOKEN.match(token) else new_form_token()
     came_from = request.form.get("came_from", "")[:200]
-    values["came_from"] = came_from if came_from and help_center().article(came_from) is not None else ""
+    values["came_from"] = came_from if public_article(came_from) is not None else ""
     values["shown"] = " ".join(public_slugs(request.form.get("shown", "")[:4000].split()))
     return values
 

@@ -220,6 +220,15 @@ def test_with_the_database_refusing_connections_the_form_shows_and_keeps_the_tex
     assert opened.status_code == 303 and opened.headers["Location"] == "/articles/reset-password"
 
 
+def test_without_an_index_the_form_still_sends_when_customers_need_it_most(unbuilt_app: Flask) -> None:
+    client = unbuilt_app.test_client()
+    assert client.get("/search?q=invoice").status_code == 503
+    assert client.get("/contact?from=reset-password").status_code == 200
+    response = submit(client, GOOD)  # no suggestions to check first: sent at once
+    assert response.status_code == 303
+    assert len(stored(unbuilt_app)) == 1
+
+
 def test_a_customer_who_opens_a_suggestion_and_leaves_is_one_deflection(client: FlaskClient) -> None:
     hidden = open_form(client)
     assert "Check these first" in client.post("/contact", data={**hidden, **GOOD}).get_data(as_text=True)
