@@ -25,7 +25,8 @@ from kb.config import Settings
 from kb.store.database import Storage
 from kb.store.models import OutboxRow
 from tests.conftest import FakeEmbedder
-from tests.defences.processes import environment, free_port, kb_command, wait_until_healthy
+from tests.database_faults import HungDatabase
+from tests.defences.processes import environment, fetch, free_port, kb_command, wait_until_healthy
 from tests.kb.store.conftest import postgres_schema, postgres_url  # noqa: F401  (fixtures)
 from tests.kb.store.contact_receivers import smtp_server, webhook_receiver
 
@@ -157,3 +158,27 @@ def test_a_server_killed_before_delivering_delivers_after_restart_exactly_once(
             time.sleep(1.0)
         assert [headers["idempotency-key"] for headers, _ in receiver.calls] == [reference]
     assert outbox(database) == [("webhook", "delivered", attempts + 1)]
+
+
+def test_a_hung_webhook_never_slows_the_customer_or_the_site(help_center: Settings, tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'data' / 'kb.sqlite3'}"
+    with HungDatabase() as hung:  # accepts the webhook's connection and never answers
+        variables = {
+            "KB_DATABASE_URL": database,
+            "KB_CONTACT_WEBHOOK_URL": f"http://127.0.0.1:{hung.port}/hooks/contact",
+            "KB_CONTACT_DELIVERY_TIMEOUT": "30",
+            "KB_THREADS": "2",
+        }
+        with kb_serve(help_center, tmp_path / "serve.log", **variables) as (base_url, _):
+            started = time.perf_counter()
+            references = [send_request(base_url) for _ in range(3)]
+            sending = time.perf_counter() - started
+            wait_for(lambda: len(hung.accepted) >= 1)  # the worker is stuck in its first delivery
+            started = time.perf_counter()
+            for path in ("/", "/search?q=invoice", "/articles/reset-password", "/contact"):
+                status, _ = fetch(base_url + path)
+                assert status == 200, path
+            browsing = time.perf_counter() - started
+    assert len(set(references)) == 3
+    assert sending < 10 and browsing < 5, (sending, browsing)  # each page in milliseconds; 30 s if it waited
+    assert [status for _, status, _ in outbox(database)] == ["pending"] * 3  # kept for the next attempt
