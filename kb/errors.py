@@ -142,6 +142,14 @@ class DeliveryError(KbError):
     exit_code = 1
 
 
+class PeriodError(KbError):
+    """A date range for insights is unusable: not a YYYY-MM-DD date, ending before it starts, or too long."""
+
+    code = "invalid_period"
+    http_status = 400
+    exit_code = 2
+
+
 def error_classes() -> list[type[KbError]]:
     """KbError and every class below it, parents first."""
     found: list[type[KbError]] = [KbError]
