@@ -1,4 +1,4 @@
-"""The `kb` command: index, check, new, search, eval, watch, serve, agents, db; mistakes become one-line errors."""
+"""The `kb` command: index, check, new, search, eval, watch, serve, agents, db, report; mistakes as one-line errors."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from kb.index.embedder import make_embedder
 from kb.search.service import Audience
 from kb_cli.contact_commands import contact
 from kb_cli.database_commands import agents, db
+from kb_cli.report_command import from_gap_options, gap_for_new_article, report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -177,7 +178,7 @@ def check(
 
 
 @cli.command()
-@click.argument("title")
+@click.argument("title", required=False)
 @click.option(
     "--category",
     metavar="NAME",
@@ -190,12 +191,23 @@ def check(
     default=None,
     help=f"Articles folder [{env_and_default('articles')}].",
 )
-def new(title: str, category: str | None, articles: Path | None) -> None:
-    """Create an article for TITLE from a template, and print its path."""
+@from_gap_options
+def new(title: str | None, category: str | None, articles: Path | None, gap: str | None, **gap_source: Any) -> None:
+    """Create an article for TITLE from a template, and print its path.
+
+    With --from-gap ID the content gap's most central phrasing is the title (unless TITLE is given)
+    and its other phrasings fill the `questions:` list.
+    """
     from kb.authoring.scaffold import create_article
 
     settings = load_settings(articles=articles)
-    click.echo(str(create_article(settings.articles, title, category)))
+    questions: list[str] = []
+    if gap is not None:
+        found = gap_for_new_article(gap, **gap_source)
+        title, questions = title or found.title, found.questions
+    if title is None:
+        raise click.UsageError("give the article's TITLE, or --from-gap ID")
+    click.echo(str(create_article(settings.articles, title, category, questions=questions)))
 
 
 @cli.command()
@@ -387,6 +399,7 @@ def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
 cli.add_command(agents)
 cli.add_command(contact)
 cli.add_command(db)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 
 The distinct normalized queries are embedded with the help center's embedder and clustered by
 scikit-learn's AgglomerativeClustering with complete linkage over cosine distances, cut at
-DEFAULT_DISTANCE: every two queries of one gap are at most that far apart. A gap is named by a hash of its most central query (the one closest, on
-average, to the others), so the same data gives the same gap ids on every run and `kb new
---from-gap ID` finds the gap `kb report` listed.
+DEFAULT_DISTANCE: every two queries of one gap are at most that far apart. A gap is named by a
+hash of its most central query (the one closest, on average, to the others), so the same data
+gives the same gap ids on every run and `kb new --from-gap ID` finds the gap `kb report` listed.
 """
 
 from __future__ import annotations
@@ -75,9 +75,7 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1.0, norms)
 
 
-def find_gaps(
-    queries: Sequence[UnansweredQuery], embedder: Embedder, distance: float = DEFAULT_DISTANCE
-) -> list[Gap]:
+def find_gaps(queries: Sequence[UnansweredQuery], embedder: Embedder, distance: float = DEFAULT_DISTANCE) -> list[Gap]:
     """The content gaps among unanswered `queries`, the most searched first.
 
     Queries are taken in the order of their text, so the result depends on the data only, not on

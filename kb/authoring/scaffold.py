@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -56,13 +57,35 @@ def free_slug(title_slug: str, taken: set[str], folder: Path) -> str:
     return candidate
 
 
-def article_text(title: str, today: datetime.date) -> str:
+COMMENTED_QUESTIONS = """\
+# questions:  # how customers ask for this in their own words; each one is searchable
+#   - the problem as a customer would type it
+"""
+
+
+def article_text(title: str, today: datetime.date, questions: Sequence[str] = ()) -> str:
+    """The new article's text; `questions` (customers' phrasings, from a content gap) fill its `questions:` list."""
     title_line = yaml.safe_dump({"title": title}, allow_unicode=True, default_flow_style=False, width=10_000)
-    return FRONT_MATTER.format(title=title_line, today=today.isoformat()) + SKELETON
+    text = FRONT_MATTER.format(title=title_line, today=today.isoformat()) + SKELETON
+    phrasings = [" ".join(question.split()) for question in questions if question.strip()]
+    if phrasings:
+        listed = yaml.safe_dump({"questions": phrasings}, allow_unicode=True, default_flow_style=False, width=10_000)
+        text = text.replace(
+            COMMENTED_QUESTIONS, "# how customers ask for this in their own words; each one is searchable\n" + listed, 1
+        )
+    return text
 
 
-def create_article(root: Path, title: str, category: str | None = None, today: datetime.date | None = None) -> Path:
+def create_article(
+    root: Path,
+    title: str,
+    category: str | None = None,
+    today: datetime.date | None = None,
+    questions: Sequence[str] = (),
+) -> Path:
     """Write a new article for `title` under `root` (in the folder of `category`) and return its path.
+
+    `questions` become the article's `questions:` list (`kb new --from-gap` passes a gap's phrasings).
 
     Raises:
         NewArticleError: the title is empty, or neither it nor the category gives a usable slug.
@@ -84,5 +107,5 @@ def create_article(root: Path, title: str, category: str | None = None, today: d
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{slug}.md"
     with file.open("x", encoding="utf-8") as output:  # never overwrite: "x" fails on an existing file
-        output.write(article_text(title, today or datetime.date.today()))
+        output.write(article_text(title, today or datetime.date.today(), questions))
     return file

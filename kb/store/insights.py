@@ -280,7 +280,9 @@ def linked_articles(session: Session, period: Period, limit: int) -> list[Linked
         .limit(limit)
     )
     return [
-        LinkedArticle(row.slug, int(row.uses), {action: int(row._mapping[action] or 0) for action in LINK_ACTION_COLUMNS})
+        LinkedArticle(
+            row.slug, int(row.uses), {action: int(row._mapping[action] or 0) for action in LINK_ACTION_COLUMNS}
+        )
         for row in rows
     ]
 

@@ -50,3 +50,11 @@ def test_unusable_titles_and_categories_are_refused(
     with pytest.raises(NewArticleError, match=message.replace("?", r"\?")):
         create_article(tmp_path, title, category, TODAY)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_questions_from_a_content_gap_fill_the_questions_list() -> None:
+    text = article_text("Export invoices", TODAY, ["export invoices to  Excel", "  ", "#1: what's a CSV?"])
+    article, problems = read_article(text, "new.md")
+    assert problems == [] and article is not None
+    assert article.questions == ["export invoices to Excel", "#1: what's a CSV?"]
+    assert "# questions:" not in text and "# how customers ask for this" in text

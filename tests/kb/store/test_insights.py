@@ -56,7 +56,9 @@ def fill(storage: Storage) -> None:
                 search("s7", "refund", "refund", 4, None),
                 search("s8", "reset password", "reset password", 5, True, day=10),  # before the period
                 search("s9", "old gap", "old gap", 0, False, day=27),  # after it
-                SearchClickRow(search_token="s1", slug="reset-password", section="steps", position=1, created_at=at(24)),
+                SearchClickRow(
+                    search_token="s1", slug="reset-password", section="steps", position=1, created_at=at(24)
+                ),
                 SearchClickRow(search_token="s9", slug="welcome", position=1, created_at=at(27)),
                 VoteRow(slug="reset-password", visitor="a", helpful=True, updated_at=at(21)),
                 VoteRow(slug="reset-password", visitor="b", helpful=True, updated_at=at(22)),
@@ -65,7 +67,7 @@ def fill(storage: Storage) -> None:
                     visitor="c",
                     helpful=False,
                     reason="outdated",
-                    comment="=HYPERLINK(\"http://evil\") the screenshots are old",
+                    comment='=HYPERLINK("http://evil") the screenshots are old',
                     updated_at=at(23),
                 ),
                 VoteRow(slug="billing", visitor="a", helpful=False, updated_at=at(24)),
@@ -165,7 +167,7 @@ def test_tables_and_csv_cells_cannot_run_as_formulas(loop_storage: Storage) -> N
     text = csv_text(columns, rows)
     assert text.splitlines() == [
         "day,article,helpful,reason,comment",
-        "2026-11-23,reset-password,no,outdated,\"'=HYPERLINK(\"\"http://evil\"\") the screenshots are old\"",
+        '2026-11-23,reset-password,no,outdated,"\'=HYPERLINK(""http://evil"") the screenshots are old"',
     ]
     assert [safe_cell(value) for value in ("+1", "-2", "@x", "\tx", "ok", -3, None)] == [
         "'+1",
