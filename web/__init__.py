@@ -59,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         app.logger.error("%s", error)
         app.extensions["kb"] = UnavailableHelpCenter(error)
 
-    from web import agent, api, auth, contact, errors, media, pages, preview, security
+    from web import agent, api, auth, contact, errors, insights, media, pages, preview, security
 
     auth.init_app(app)
     auth.csrf.exempt(api.blueprint)  # the API takes Bearer tokens only, never cookies: nothing to forge
@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.register_blueprint(contact.blueprint)
     contact.init_app(app)
     app.register_blueprint(agent.blueprint, url_prefix="/agent")
+    app.register_blueprint(insights.blueprint, url_prefix="/insights")
     app.register_blueprint(media.blueprint)
     if settings.preview:
         app.register_blueprint(preview.blueprint, url_prefix="/preview")

@@ -14,6 +14,7 @@ from markupsafe import escape
 from werkzeug.test import TestResponse
 
 from kb.search.service import Audience
+from kb.store.report_tables import TABLE_NAMES
 from tests.conftest import AppFactory
 
 PUBLIC_SLUGS = ["welcome", "reset-password", "invoice-basics"]
@@ -99,6 +100,12 @@ AGENT_ONLY: dict[str, list[tuple[str, str, int]]] = {
     "/agent/articles/<slug>": [("GET", f"/agent/articles/{slug}", 302) for slug in HIDDEN_SLUGS],
     "/agent/sign-out": [("POST", "/agent/sign-out", 400)],
     "/agent/sign-in": [("GET", "/agent/sign-in", 200), ("POST", "/agent/sign-in", 400)],
+    "/insights/": [("GET", "/insights/", 302), ("GET", "/insights/?since=2026-01-01&until=2026-12-31&by=week", 302)],
+    "/insights/<name>.csv": [("GET", f"/insights/{name}.csv?since=2026-01-01", 302) for name in TABLE_NAMES],
+    "/insights/charts/<name>.svg": [
+        ("GET", f"/insights/charts/{name}.svg", 302)
+        for name in ("searches", "deflection", "self-service", "helpfulness")
+    ],
     "/api/suggest": [("POST", "/api/suggest", 401)],
     "/api/links": [("POST", "/api/links", 401)],
 }
@@ -176,7 +183,7 @@ def test_the_route_table_is_fully_covered(app: Flask) -> None:
 
 
 def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app: Flask, client: FlaskClient) -> None:
-    agent_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/agent")}
+    agent_rules = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(("/agent", "/insights"))}
     assert agent_rules <= set(AGENT_ONLY), f"new agent routes {sorted(agent_rules - set(AGENT_ONLY))}: add them"
     for requests in AGENT_ONLY.values():
         for method, url, status in requests:
