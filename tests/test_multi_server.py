@@ -1,4 +1,4 @@
-"""Several workers and servers: agents and sign-in limits shared through the database, PostgreSQL or Redis.
+"""Several workers and servers: agents, sign-in limits and insights shared through the database, PostgreSQL or Redis.
 
 The PostgreSQL and Redis tests are skipped when no server answers on 127.0.0.1 (KB_TEST_POSTGRES_URL,
 KB_TEST_REDIS_URL); the SQLite ones always run.
@@ -7,10 +7,18 @@ KB_TEST_REDIS_URL); the SQLite ones always run.
 from __future__ import annotations
 
 import datetime
+import html
+import http.cookiejar
+import json
 import multiprocessing
 import os
+import re
+import shutil
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,7 +27,7 @@ from sqlalchemy import create_engine, text
 from kb.config import Settings
 from kb.errors import ConfigError, StorageError
 from kb.store.database import Storage
-from tests.conftest import AppFactory, FakeEmbedder, app_for, sign_in
+from tests.conftest import AppFactory, FakeEmbedder, app_for, csrf_from, sign_in
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("KB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -121,3 +129,95 @@ def test_sign_in_limits_hold_across_servers_through_redis(redis_url: str, make_a
 def test_an_unusable_rate_limit_storage_is_refused_at_start(make_app: AppFactory) -> None:
     with pytest.raises(ConfigError, match="KB_RATE_LIMIT_STORAGE 'nonsense://127.0.0.1' cannot count"):
         make_app(rate_limit_storage="nonsense://127.0.0.1")
+
+
+# Insights across two server processes --------------------------------------------------------------------------
+
+
+class Browser:
+    """A visitor of one server over HTTP, keeping its cookies (the session, the visitor id) between requests."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def open(
+        self,
+        path: str,
+        form: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """The page at `path` (GET; POST with a `form` or a `body`), after any redirects."""
+        data = urllib.parse.urlencode(form).encode() if form is not None else body
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers or {})
+        with self.opener.open(request, timeout=30) as answer:
+            return answer.read().decode("utf-8")
+
+    def sign_in(self) -> None:
+        page = self.open("/agent/sign-in")
+        self.open(
+            "/agent/sign-in", {"name": "maria", "password": "correct horse battery", "csrf_token": csrf_from(page)}
+        )
+
+
+@pytest.fixture
+def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Browser, Browser]]:
+    """Two `kb serve` processes (gunicorn, fake embedder) sharing one PostgreSQL schema, each its own data folder."""
+    from indexer.build import build_index
+    from tests.conftest import DATA
+    from tests.defences.processes import serving
+
+    shutil.copytree(DATA / "help_center", tmp_path / "articles")
+    settings = Settings(articles=tmp_path / "articles", index=tmp_path / "index", data=tmp_path / "data")
+    build_index(settings, FakeEmbedder(), show_progress=False)
+    Storage(postgres_url).add_agent("maria", "correct horse battery")
+    with (
+        serving(
+            settings.articles,
+            settings.index,
+            tmp_path / "one.log",
+            KB_DATABASE_URL=postgres_url,
+            KB_DATA=str(tmp_path / "one"),
+        ) as one,
+        serving(
+            settings.articles,
+            settings.index,
+            tmp_path / "two.log",
+            KB_DATABASE_URL=postgres_url,
+            KB_DATA=str(tmp_path / "two"),
+        ) as two,
+    ):
+        yield Browser(one), Browser(two)
+
+
+def test_what_one_server_records_is_in_the_other_server_s_insights(two_servers: tuple[Browser, Browser]) -> None:
+    first, second = two_servers
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    period = f"since={today}&until={today}"
+    # An agent copies a link on the first server...
+    first.sign_in()
+    token = csrf_from(first.open("/agent/"))
+    recorded = first.open(
+        "/agent/track",
+        body=json.dumps({"action": "copy_link", "slug": "reset-password"}).encode(),
+        headers={"Content-Type": "application/json", "X-CSRFToken": token},
+    )
+    assert json.loads(recorded) == {"recorded": True}
+    # ... and the second server's insights count it.
+    second.sign_in()
+    assert second.open(f"/insights/links.csv?{period}").splitlines() == [
+        "article,uses,copy_link,copy_markdown,copy_snippet,suggestion_used",
+        "reset-password,1,1,0,0,0",
+    ]
+    # A customer answers "Was this helpful?" on the first server (the form of branch loop-log, issue 10 item 2).
+    article = Browser(first.base_url)
+    page = article.open("/articles/reset-password")
+    form = re.search(r'<form class="feedback-answer" method="post" action="([^"]+)">', page)
+    if form is None:
+        pytest.skip("no 'Was this helpful?' form on the article page yet: the vote half waits for the vote form")
+    article.open(html.unescape(form.group(1)), {"csrf_token": csrf_from(page), "helpful": "no"})
+    assert second.open(f"/insights/helpfulness.csv?{period}").splitlines() == [
+        "article,helpful,unhelpful,helpful_share",
+        "reset-password,0,1,0.0",
+    ]
