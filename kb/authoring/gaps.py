@@ -28,9 +28,16 @@ EDGE_PUNCTUATION = " \t\"'`.,;:!?-"
 
 
 class UnansweredQuery(Protocol):
-    normalized: str
-    searches: int
-    examples: list[str]
+    """A normalized query, how often it was searched, and its phrasings, most frequent first."""
+
+    @property
+    def normalized(self) -> str: ...
+
+    @property
+    def searches(self) -> int: ...
+
+    @property
+    def examples(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
