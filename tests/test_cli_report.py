@@ -13,6 +13,7 @@ import kb_cli.report_command
 from kb.content.articles import read_article
 from kb.store.database import Storage
 from kb.store.models import SearchRow
+from kb.store.report_tables import TABLE_NAMES
 from kb_cli.main import cli
 from tests.conftest import FakeEmbedder
 from tests.kb.store.test_insights import fill
@@ -76,20 +77,7 @@ def test_json_has_one_key_per_section(runner: CliRunner, database: str, embedder
     status, out, _ = run(runner, "report", *PERIOD, "--by", "week", "--format", "json", "--database", database)
     assert status == 0
     document = json.loads(out)
-    assert list(document) == [
-        "since",
-        "until",
-        "by",
-        "overview",
-        "top-queries",
-        "unanswered",
-        "gaps",
-        "unopened",
-        "helpfulness",
-        "comments",
-        "trends",
-        "links",
-    ]
+    assert list(document) == ["since", "until", "by", *TABLE_NAMES]
     assert document["overview"]["self_service_score"] == 35.0
     assert document["trends"][1] == {
         "week": "2026-11-23",

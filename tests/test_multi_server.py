@@ -6,6 +6,7 @@ KB_TEST_REDIS_URL); the SQLite ones always run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import html
 import http.cookiejar
@@ -172,22 +173,19 @@ def two_servers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Browser, Br
     settings = Settings(articles=tmp_path / "articles", index=tmp_path / "index", data=tmp_path / "data")
     build_index(settings, FakeEmbedder(), show_progress=False)
     Storage(postgres_url).add_agent("maria", "correct horse battery")
-    with (
-        serving(
-            settings.articles,
-            settings.index,
-            tmp_path / "one.log",
-            KB_DATABASE_URL=postgres_url,
-            KB_DATA=str(tmp_path / "one"),
-        ) as one,
-        serving(
-            settings.articles,
-            settings.index,
-            tmp_path / "two.log",
-            KB_DATABASE_URL=postgres_url,
-            KB_DATA=str(tmp_path / "two"),
-        ) as two,
-    ):
+    with contextlib.ExitStack() as servers:
+        one, two = (
+            servers.enter_context(
+                serving(
+                    settings.articles,
+                    settings.index,
+                    tmp_path / f"{name}.log",
+                    KB_DATABASE_URL=postgres_url,
+                    KB_DATA=str(tmp_path / name),
+                )
+            )
+            for name in ("one", "two")
+        )
         yield Browser(one), Browser(two)
 
 
