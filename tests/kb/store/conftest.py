@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from kb.store.database import Storage
+from kb.store.resilience import DatabaseGuard
 
 POSTGRES_URL = os.environ.get("KB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -40,3 +44,12 @@ def postgres_schema() -> Iterator[Callable[[], str]]:
 def postgres_url(postgres_schema: Callable[[], str]) -> str:
     """One fresh schema of the test database."""
     return postgres_schema()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def patient_storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """A fresh database on SQLite, then on PostgreSQL, whose callers queue for it rather than being turned away."""
+    url = (
+        f"sqlite:///{tmp_path / 'kb.sqlite3'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    )
+    return Storage(url, DatabaseGuard(url, permit_wait_seconds=10.0))
