@@ -107,7 +107,8 @@ class Settings:
         10, "Failed agent sign-ins allowed per minute from one address; correct passwords never count.", minimum=1
     )
     rate_limit_storage: str = setting(
-        "", "Where failed sign-ins are counted: empty for the agents database, or e.g. redis://127.0.0.1:6379."
+        "",
+        "Where failed sign-ins and votes are counted: empty for the database (votes: each worker), or e.g. redis://127.0.0.1:6379.",
     )
     contact_products: str = setting(
         "", "Products or plans offered on the contact form, comma-separated (empty: customers type their own)."
@@ -141,6 +142,18 @@ class Settings:
         30, "Minutes after which a contact form left unsent after opening a suggestion counts as deflected.", minimum=1
     )
     secret_key: str = setting("", "Secret that signs cookies; set it in production (random if empty).")
+    search_log: bool = setting(
+        True, "Record searches (redacted), the results opened and article views, for insights; off: none are."
+    )
+    votes_per_minute: int = setting(
+        10, 'Votes on articles ("Was this helpful?") accepted per minute from one address.', minimum=1
+    )
+    retention_days: int = setting(
+        90,
+        "Days raw search logs, clicks and finished contact requests are kept; `kb db purge` deletes older ones.",
+        minimum=1,
+        maximum=3650,
+    )
     watch: bool = setting(False, "`kb serve` rebuilds the index whenever an article file changes.")
     preview: bool = setting(False, "Writer preview at /preview/<slug>: drafts, problem banners; not for production.")
     host: str = setting("127.0.0.1", "Address `kb serve` listens on.")

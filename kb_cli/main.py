@@ -19,6 +19,7 @@ from kb.index.embedder import make_embedder
 from kb.search.service import Audience
 from kb_cli.contact_commands import contact
 from kb_cli.database_commands import agents, db
+from kb_cli.purge_command import purge
 from kb_cli.report_command import from_gap_options, gap_for_new_article, report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -398,6 +399,7 @@ def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
 
 cli.add_command(agents)
 cli.add_command(contact)
+db.add_command(purge)
 cli.add_command(db)
 cli.add_command(report)
 

@@ -65,7 +65,15 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "http_parser": "python",  # the parser HelpCenterWorker learns an over-long request's target from
         # gunicorn 27's control socket lives at one path per user: two servers on a host would share it.
         "control_socket_disable": True,
+        "worker_exit": flush_search_log,
     }
+
+
+def flush_search_log(server: Any, worker: Any) -> None:
+    """gunicorn's worker exit: write what the worker's search log still holds before the process ends."""
+    from kb.store.search_log import close_all
+
+    close_all()
 
 
 def prepare_database(settings: Settings) -> None:

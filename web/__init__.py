@@ -59,9 +59,26 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         app.logger.error("%s", error)
         app.extensions["kb"] = UnavailableHelpCenter(error)
 
-    from web import agent, api, auth, contact, errors, insights, media, pages, preview, security
+    from web import (
+        agent,
+        api,
+        auth,
+        contact,
+        errors,
+        feedback,
+        insights,
+        media,
+        pages,
+        preview,
+        search_logging,
+        security,
+        visitors,
+    )
 
     auth.init_app(app)
+    feedback.init_app(app)
+    visitors.init_app(app, app.extensions["kb_customer_storage"])
+    search_logging.init_app(app)
     auth.csrf.exempt(api.blueprint)  # the API takes Bearer tokens only, never cookies: nothing to forge
     app.register_blueprint(pages.blueprint)
     auth.csrf.exempt(contact.blueprint)  # checks its own token, so that an expired form keeps what was typed

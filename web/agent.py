@@ -19,7 +19,9 @@ from web.auth import (
     storage,
 )
 from web.preview import render_any_article
+from web.search_logging import log_search, record_article_view
 from web.sign_in_limit import refuse_when_exhausted
+from web.visitors import address_key
 from web.state import help_center, settings
 
 blueprint = Blueprint("agent", __name__)
@@ -39,7 +41,7 @@ def sign_in() -> Any:
     """Only failed attempts count towards the limit, so agents sharing an address are never locked out."""
     error = None
     if request.method == "POST":
-        address = request.remote_addr or "unknown"
+        address = address_key()  # the address hashed with the day's salt: no raw address is stored
         counter = failed_sign_in_counter()
         refuse_when_exhausted(counter, address)
         agent = storage().agent_for_password(request.form.get("name", "").strip(), request.form.get("password", ""))
@@ -73,6 +75,7 @@ def workspace() -> str:
             error = str(problem)
     return render_template(
         "agent_workspace.html",
+        search_token=log_search(response, "agent") if response else None,
         query=query,
         response=response,
         error=error,
@@ -102,6 +105,7 @@ def suggest() -> str:
         response=response,
         error=error,
         mode="suggest",
+        search_token=log_search(response, "suggest") if response else None,
         base=public_base(),
         query=response.query if response else "",
     )
@@ -111,7 +115,9 @@ def suggest() -> str:
 @agent_page
 def article(slug: str) -> str:
     """Internal playbooks and drafts, which the public site does not show, read by a signed-in agent."""
-    return render_any_article(slug)
+    page = render_any_article(slug)
+    record_article_view(slug, count_view=False)  # the click from an agent's search; views count customers'
+    return page
 
 
 @blueprint.post("/track")

@@ -12,9 +12,11 @@ from kb.help_center import HelpCenter
 from kb.index.format import ArticleRecord
 from kb.search.service import Audience
 from kb.store.database import LINK_ACTIONS
+from kb.store.redaction import redact
 from kb.urls import article_url, category_url
 from web.auth import agent_api, storage
 from web.openapi import openapi_document
+from web.search_logging import log_search
 from web.state import help_center, settings
 
 blueprint = Blueprint("api", __name__)
@@ -30,10 +32,16 @@ def result_count() -> int:
     return int(raw)
 
 
+SEARCH_SOURCES = ("api", "instant")  # `source=instant`: the site's search-as-you-type
+
+
 @blueprint.get("/search")
 def search() -> Response:
+    source = request.args.get("source", "api")
+    if source not in SEARCH_SOURCES:
+        raise QueryError(f"'source' must be one of {', '.join(SEARCH_SOURCES)}, got {source!r}")
     response = help_center().search(request.args.get("q", ""), result_count())
-    return jsonify(response.to_json())
+    return jsonify({**response.to_json(), "search_token": log_search(response, source)})
 
 
 def article_json(record: ArticleRecord, center: HelpCenter) -> dict[str, Any]:
@@ -166,6 +174,7 @@ def suggest() -> Response:
     if not isinstance(count, int) or isinstance(count, bool):
         raise QueryError(f"'k' must be a whole number, got {count!r}")
     response = help_center().search_service.suggest(text, count)
+    log_search(response, "suggest")
     return jsonify({"results": response.to_json(include_visibility=True)["results"]})
 
 
@@ -189,7 +198,7 @@ def link_event(data: dict[str, Any]) -> tuple[str, str, str, str]:
         raise QueryError(f"'action' must be one of {', '.join(LINK_ACTIONS)}")
     slug = text_field(data, "slug", 200)
     section = text_field(data, "section", 200, default="")
-    query = text_field(data, "query", 2000, default="")
+    query = redact(text_field(data, "query", 2000, default=""))  # a customer's words may hold their details
     record = help_center().article_or_renamed(slug, Audience.AGENT)
     if record is None:
         abort(404, description=f"no article {slug!r}")

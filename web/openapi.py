@@ -103,6 +103,11 @@ def schemas(settings: Settings) -> dict[str, Any]:
             {
                 "query": {"type": "string", "description": "The query as searched (whitespace collapsed)."},
                 "results": array_of(schema("SearchResult")),
+                "search_token": {
+                    "type": ["string", "null"],
+                    "description": "Names this search in the search log (null when it is off): append "
+                    "`?search=TOKEN&result=N` to the URL of result N so that opening it is recorded.",
+                },
             },
         ),
         "SuggestResult": strict_object(
@@ -268,6 +273,13 @@ def paths(settings: Settings) -> dict[str, Any]:
                         "required": False,
                         "description": "How many results at most.",
                         "schema": {**results_count, "default": settings.default_results},
+                    },
+                    {
+                        "name": "source",
+                        "in": "query",
+                        "required": False,
+                        "description": "Where the search comes from, for the search log: instant for search-as-you-type.",
+                        "schema": {"type": "string", "enum": ["api", "instant"], "default": "api"},
                     },
                 ],
                 "responses": {

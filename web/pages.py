@@ -8,6 +8,7 @@ from markupsafe import escape
 from kb.errors import IndexFormatError, KbError, QueryError
 from kb.urls import article_url, category_url
 from web.errors import public_message
+from web.search_logging import log_search, record_article_view
 from web.state import help_center, live_help_center, settings
 
 blueprint = Blueprint("pages", __name__)
@@ -34,7 +35,8 @@ def search() -> str:
         response = help_center().search(query, settings().default_results)
     except QueryError as error:
         return render_template("search.html", query=query, response=None, error=str(error)), 400  # type: ignore[return-value]
-    return render_template("search.html", query=query, response=response, error=None)
+    token = log_search(response, "site")
+    return render_template("search.html", query=query, response=response, error=None, search_token=token)
 
 
 @blueprint.get("/articles/<slug>")
@@ -46,6 +48,7 @@ def article(slug: str) -> str | Response:
         if current is not None:
             return redirect(url_for("pages.article", slug=current), code=301)  # type: ignore[return-value]
         abort(404, description="We couldn't find that article. It may have been moved or removed.")
+    record_article_view(record.slug)
     category = center.category(record.category)
     toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
     return render_template("article.html", article=record, category=category, toc=toc, related=center.related(record))

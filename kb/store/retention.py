@@ -2,7 +2,8 @@
 
 Deleted: searches and their clicks, contact events, and contact requests whose every delivery has
 ended (delivered, or failed for good) with their outbox rows. A request still waiting to be
-delivered is never deleted, however old.
+delivered is never deleted, however old. Sign-in failures older than a day go too (the limit needs a
+minute of them; earlier versions of kb stored raw addresses there).
 """
 
 from __future__ import annotations
@@ -12,14 +13,26 @@ import datetime
 from sqlalchemy import ColumnElement, delete, exists, func, select
 
 from kb.store.database import Storage
-from kb.store.models import ContactEventRow, ContactRequestRow, OutboxRow, SearchClickRow, SearchRow
+from kb.store.models import (
+    ContactEventRow,
+    ContactRequestRow,
+    OutboxRow,
+    SearchClickRow,
+    SearchRow,
+    SignInFailureRow,
+)
 
 FINISHED_DELIVERIES = ("delivered", "failed")
 CHUNK = 500
+SIGN_IN_FAILURES_KEPT = datetime.timedelta(days=1)
+
+
+def moment_of(moment: datetime.datetime | None) -> datetime.datetime:
+    return moment or datetime.datetime.now(datetime.UTC)
 
 
 def cutoff(retention_days: int, moment: datetime.datetime | None = None) -> datetime.datetime:
-    return (moment or datetime.datetime.now(datetime.UTC)) - datetime.timedelta(days=retention_days)
+    return moment_of(moment) - datetime.timedelta(days=retention_days)
 
 
 def finished_requests_before(before: datetime.datetime) -> ColumnElement[bool]:
@@ -42,6 +55,12 @@ def purge(
             ("searches", SearchRow, SearchRow.created_at < before),
             ("search_clicks", SearchClickRow, SearchClickRow.created_at < before),
             ("contact_events", ContactEventRow, ContactEventRow.created_at < before),
+            # Needed for a minute; older kb versions stored raw addresses here.
+            (
+                "sign_in_failures",
+                SignInFailureRow,
+                SignInFailureRow.failed_at < moment_of(moment) - SIGN_IN_FAILURES_KEPT,
+            ),
         ):
             found[name] = int(session.scalar(select(func.count()).select_from(table).where(condition)) or 0)
             if found[name] and not dry_run:

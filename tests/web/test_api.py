@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -31,7 +33,8 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert list(body) == ["query", "results"]
+    assert list(body) == ["query", "results", "search_token"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16}", body["search_token"])
     assert body["query"] == "send an invoice"
     assert len(body["results"]) == 3
     assert {result["slug"] for result in body["results"]} == PUBLIC_SLUGS

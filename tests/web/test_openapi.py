@@ -113,7 +113,7 @@ def test_the_limits_are_those_of_the_running_configuration(make_app: AppFactory,
     document = app.test_client().get("/api/openapi.json").get_json()
     validate(document, cls=OpenAPIV31SpecValidator)
     assert document["info"]["title"] == "Acme Help"
-    query, count = document["paths"]["/api/search"]["get"]["parameters"]
+    query, count, _ = document["paths"]["/api/search"]["get"]["parameters"]
     assert query["name"] == "q" and query["required"] is True
     assert query["schema"] == {"type": "string", "pattern": NOT_BLANK, "maxLength": 300}
     assert count["name"] == "k"

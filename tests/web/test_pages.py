@@ -62,11 +62,12 @@ def test_search_lists_results_with_section_links(client: FlaskClient) -> None:
     results = section(page, "results")
     first = re.search(r'<li class="result">(.*?)</li>', results, re.S)
     assert first is not None
-    assert links(first.group(1)) == [
-        ("/articles/reset-password#request-a-reset-link", "Reset your password"),
-        ("/articles/reset-password#request-a-reset-link", "Request a reset link"),
-    ]
-    assert 'Section: <a href="/articles/reset-password#request-a-reset-link">' in first.group(1)
+    # Each link names the logged search and the result's position, and keeps the section's anchor.
+    token = re.search(r"search=([A-Za-z0-9_-]{16})&amp;result=1#", first.group(1))
+    assert token is not None
+    tracked = f"/articles/reset-password?search={token.group(1)}&amp;result=1#request-a-reset-link"
+    assert links(first.group(1)) == [(tracked, "Reset your password"), (tracked, "Request a reset link")]
+    assert f'Section: <a href="{tracked}">' in first.group(1)
     titles = [title for _, title in re.findall(r'<h2><a href="([^"]*)">([^<]*)</a></h2>', results)]
     assert sorted(titles) == ["Invoice basics", "Reset your password", "Welcome to Acme Invoices"]
     assert 'value="reset password"' in page  # the header search box keeps the query

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from kb.search.service import Audience
 from kb.store.report_tables import TABLE_NAMES
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, csrf_from
 
 PUBLIC_SLUGS = ["welcome", "reset-password", "invoice-basics"]
 ALIASES = ["forgot-password", "lost-password"]
@@ -64,6 +64,7 @@ ROUTES: dict[str, Callable[[], list[str]]] = {
     "/": lambda: ["/"],
     "/search": lambda: ["/search", "/search?q="] + search_urls("/search"),
     "/articles/<slug>": lambda: [f"/articles/{slug}" for slug in SLUGS_TO_TRY],
+    "/articles/<slug>/feedback": lambda: [f"/articles/{slug}/feedback?answer=no" for slug in SLUGS_TO_TRY],
     "/categories/<slug>": lambda: [f"/categories/{slug}" for slug in CATEGORIES],
     "/healthz": lambda: ["/healthz"],
     "/sitemap.xml": lambda: ["/sitemap.xml"],
@@ -88,6 +89,8 @@ READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 FORM_TOKEN = "f" * 22
 # Public routes that take a customer's writes; each is tested for leaks with hidden articles' text posted to it.
 PUBLIC_WRITES = {"/contact": {"POST"}}
+# Forms customers post (CSRF-protected), tested in test_customer_forms_refuse_hidden_articles.
+CUSTOMER_WRITES = {"/articles/<slug>/vote"}
 # Routes for agents only, and what an anonymous request to each gets: sign-in page, 401, or CSRF refusal.
 AGENT_ONLY: dict[str, list[tuple[str, str, int]]] = {
     "/agent/": [
@@ -136,6 +139,8 @@ def expected_status(url: str) -> int:
     last = url.split("?")[0].rsplit("/", 1)[-1]
     if url.startswith("/contact/open"):
         return 303 if url.rsplit("=", 1)[-1] in PUBLIC_SLUGS + ALIASES else 404
+    if url.startswith("/articles/") and url.split("?")[0].count("/") == 3:  # /articles/<slug>/feedback
+        return 404 if url.split("/")[2] in HIDDEN_SLUGS + [MISSING] else 200
     if url.startswith("/media/"):
         return 200 if url == "/media/images/workspace.png" else 404
     if "/articles/" in url and last in ALIASES:
@@ -168,7 +173,7 @@ def test_the_route_table_is_fully_covered(app: Flask) -> None:
     rules = {
         rule.rule: rule
         for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static" and rule.rule not in AGENT_ONLY
+        if rule.endpoint != "static" and rule.rule not in AGENT_ONLY and rule.rule not in CUSTOMER_WRITES
     }
     unknown = sorted(set(rules) - set(ROUTES))
     assert not unknown, f"new routes {unknown}: add them to ROUTES in {Path(__file__).name}"
@@ -200,7 +205,9 @@ def test_agent_routes_refuse_anonymous_requests_without_showing_anything(app: Fl
 
 def test_no_route_shows_internal_or_draft_articles(app: Flask, client: FlaskClient) -> None:
     rules = [
-        rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static" and rule.rule not in AGENT_ONLY
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and rule.rule not in AGENT_ONLY and rule.rule not in CUSTOMER_WRITES
     ]
     fetched = 0
     for path in rules:
@@ -209,7 +216,7 @@ def test_no_route_shows_internal_or_draft_articles(app: Flask, client: FlaskClie
             assert response.status_code == expected_status(url), url
             assert leaked(response, url) == [], f"{url} shows {leaked(response, url)}"
             fetched += 1
-    assert fetched == 71
+    assert fetched == 79
 
 
 def test_the_contact_form_never_suggests_or_names_hidden_articles(client: FlaskClient) -> None:
@@ -228,6 +235,17 @@ def test_the_contact_form_never_suggests_or_names_hidden_articles(client: FlaskC
         for typed in sorted([fields["description"], query, str(escape(query))], key=len, reverse=True):
             body = body.replace(typed, "")
         assert [marker for marker in MARKERS if marker.lower() in body.lower()] == [], query
+
+
+def test_customer_forms_refuse_hidden_articles(client: FlaskClient) -> None:
+    token = csrf_from(client.get("/articles/welcome").get_data(as_text=True))
+    for slug in HIDDEN_SLUGS + [MISSING]:
+        url = f"/articles/{slug}/vote"
+        response = client.post(url, data={"csrf_token": token, "helpful": "yes"})
+        assert response.status_code == 404, url
+        assert leaked(response, url) == []
+    assert client.post("/articles/welcome/vote", data={"helpful": "yes"}).status_code == 400  # no CSRF token
+    assert client.post("/articles/welcome/vote", data={"csrf_token": token, "helpful": "yes"}).status_code == 303
 
 
 def test_leak_check_catches_a_leak(app: Flask, client: FlaskClient) -> None:

@@ -14,6 +14,7 @@ from kb.store.models import (
     OutboxRow,
     SearchClickRow,
     SearchRow,
+    SignInFailureRow,
     VoteRow,
 )
 from kb.store.retention import purge
@@ -45,6 +46,8 @@ def fill(storage: Storage) -> None:
                 session.add(OutboxRow(request_id=request.id, channel=channel, status=status))
         session.add(VoteRow(slug="billing", visitor="v", helpful=True, created_at=OLD, updated_at=OLD))
         bump(session, "searches", "site", 2, OLD.date())
+        session.add(SignInFailureRow(address="203.0.113.7", failed_at=NOW - datetime.timedelta(days=2)))
+        session.add(SignInFailureRow(address="a" * 32, failed_at=NOW - datetime.timedelta(seconds=30)))
 
 
 def table_counts(storage: Storage) -> dict[str, int]:
@@ -59,7 +62,13 @@ def test_a_dry_run_counts_and_deletes_nothing(patient_storage: Storage) -> None:
     fill(patient_storage)
     before = table_counts(patient_storage)
     found = purge(patient_storage, 90, dry_run=True, moment=NOW)
-    assert found == {"searches": 1, "search_clicks": 1, "contact_events": 1, "contact_requests": 1}
+    assert found == {
+        "searches": 1,
+        "search_clicks": 1,
+        "contact_events": 1,
+        "contact_requests": 1,
+        "sign_in_failures": 1,
+    }
     assert table_counts(patient_storage) == before
 
 
@@ -70,6 +79,7 @@ def test_purge_deletes_old_raw_rows_but_never_an_undelivered_request(patient_sto
         "search_clicks": 1,
         "contact_events": 1,
         "contact_requests": 1,
+        "sign_in_failures": 1,
     }
     with patient_storage.session() as session:
         assert list(session.scalars(select(SearchRow.token))) == ["recent"]

@@ -1,4 +1,4 @@
-"""The search log: redacted before it is stored, written in batches off the caller's thread, clicks matched to searches."""
+"""The search log: redacted before it is stored, written in batches off the caller's thread, clicks matched."""
 
 from __future__ import annotations
 
