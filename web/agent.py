@@ -21,8 +21,8 @@ from web.auth import (
 from web.preview import render_any_article
 from web.search_logging import log_search, record_article_view
 from web.sign_in_limit import refuse_when_exhausted
-from web.visitors import address_key
 from web.state import help_center, settings
+from web.visitors import address_key
 
 blueprint = Blueprint("agent", __name__)
 

@@ -278,7 +278,7 @@ def paths(settings: Settings) -> dict[str, Any]:
                         "name": "source",
                         "in": "query",
                         "required": False,
-                        "description": "Where the search comes from, for the search log: instant for search-as-you-type.",
+                        "description": "Origin for the search log: instant for search as you type.",
                         "schema": {"type": "string", "enum": ["api", "instant"], "default": "api"},
                     },
                 ],
