@@ -24,7 +24,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kb.errors import DatabaseUnavailableError
@@ -41,6 +41,9 @@ QUEUE_CAPACITY = 10_000  # entries waiting for the database; at ~300 bytes each,
 BATCH_SIZE = 500
 IDLE_SECONDS = 30.0  # the writer thread ends after this long without work, and starts again with the next entry
 POLL_SECONDS = 0.5
+# How long the writer gathers entries before one transaction writes them all: a write per search would
+# take the interpreter from the request threads (Python runs one thread at a time) once per search.
+LINGER_SECONDS = 1.0
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between attempts while the database is unavailable
 WARNING_INTERVAL_SECONDS = 60.0
 MAX_TOP_RESULTS = 10
@@ -93,9 +96,17 @@ LIVE_LOGS: weakref.WeakSet[SearchLog] = weakref.WeakSet()
 class SearchLog:
     """A bounded queue and the background thread that empties it into the database in batches."""
 
-    def __init__(self, storage: Storage, capacity: int = QUEUE_CAPACITY, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        capacity: int = QUEUE_CAPACITY,
+        batch_size: int = BATCH_SIZE,
+        linger_seconds: float = LINGER_SECONDS,
+    ) -> None:
         self.storage = storage
         self.batch_size = batch_size
+        self.linger_seconds = linger_seconds
+        self.hurry = threading.Event()  # set by flush(): write what has gathered now, without lingering
         self.queue: queue.Queue[Entry] = queue.Queue(maxsize=capacity)
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -122,15 +133,20 @@ class SearchLog:
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is written (or dropped); False if `timeout` passed first."""
         deadline = time.monotonic() + timeout
-        while self.queue.unfinished_tasks:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.005)
-        return True
+        self.hurry.set()
+        try:
+            while self.queue.unfinished_tasks:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.005)
+            return True
+        finally:
+            self.hurry.clear()
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued, then stop; what the database cannot take by then is dropped and counted."""
         self.closed.set()
+        self.hurry.set()
         thread = self.thread
         if thread is not None and thread.is_alive():
             thread.join(timeout)
@@ -179,11 +195,17 @@ class SearchLog:
             batch = [self.queue.get(timeout=POLL_SECONDS)]
         except queue.Empty:
             return []
+        gather_until = time.monotonic() + self.linger_seconds
         while len(batch) < self.batch_size:
+            remaining = gather_until - time.monotonic()
             try:
-                batch.append(self.queue.get_nowait())
+                if remaining <= 0 or self.hurry.is_set():
+                    batch.append(self.queue.get_nowait())
+                else:
+                    batch.append(self.queue.get(timeout=min(remaining, 0.05)))
             except queue.Empty:
-                break
+                if remaining <= 0 or self.hurry.is_set():
+                    break
         return batch
 
     def take_all(self) -> list[Entry]:
@@ -225,13 +247,13 @@ def write_entries(storage: Storage, entries: list[Entry]) -> None:
         counters: Counter[tuple[str, str, datetime.date]] = Counter()
         searches = [entry for entry in entries if isinstance(entry, LoggedSearch)]
         salt = daily_salt(session) if any(entry.visitor is None and entry.address for entry in searches) else ""
+        if searches:  # one multi-row insert: the ORM's unit of work would cost the request threads more
+            session.execute(insert(SearchRow), [search_row(search, salt) for search in searches])
         for search in searches:
-            session.add(search_row(search, salt))
             day = search.at.date()
             counters["searches", search.source, day] += 1
             if search.results == 0 or search.confident is False:
                 counters["unanswered", search.source, day] += 1
-        session.flush()
         add_clicks(session, [entry for entry in entries if isinstance(entry, Click)])
         for entry in entries:
             if isinstance(entry, ArticleView):
@@ -240,20 +262,21 @@ def write_entries(storage: Storage, entries: list[Entry]) -> None:
             bump(session, metric, key, count, day)
 
 
-def search_row(search: LoggedSearch, salt: str) -> SearchRow:
+def search_row(search: LoggedSearch, salt: str) -> dict[str, object]:
+    """The row of a search: the query redacted, the address replaced by its hash with the day's salt."""
     redacted = redact(search.query)[:500]
     visitor = search.visitor or (address_hash(salt, search.address) if search.address and salt else None)
-    return SearchRow(
-        token=search.token,
-        created_at=search.at,
-        source=search.source,
-        query=redacted,
-        normalized=normalize(redacted)[:500],
-        results=search.results,
-        confident=search.confident,
-        top_results=json.dumps(list(search.top_results[:MAX_TOP_RESULTS])),
-        visitor=visitor,
-    )
+    return {
+        "token": search.token,
+        "created_at": search.at,
+        "source": search.source,
+        "query": redacted,
+        "normalized": normalize(redacted)[:500],
+        "results": search.results,
+        "confident": search.confident,
+        "top_results": json.dumps(list(search.top_results[:MAX_TOP_RESULTS])),
+        "visitor": visitor,
+    }
 
 
 def add_clicks(session: Session, clicks: list[Click]) -> None:

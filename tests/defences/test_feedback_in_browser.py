@@ -31,7 +31,10 @@ def test_search_click_and_vote_work_with_javascript_off(tmp_path: Path) -> None:
     shutil.copytree(DATA / "help_center", tmp_path / "articles")
     settings = Settings(articles=tmp_path / "articles", index=tmp_path / "index", data=tmp_path / "data")
     build_index(settings, FakeEmbedder(), show_progress=False)
-    with serving(settings.articles, settings.index, tmp_path / "server.log") as base_url, sync_api.sync_playwright() as playwright:
+    with (
+        serving(settings.articles, settings.index, tmp_path / "server.log") as base_url,
+        sync_api.sync_playwright() as playwright,
+    ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_context(base_url=base_url, java_script_enabled=False).new_page()
         page.goto("/search?q=reset+password")
@@ -40,7 +43,10 @@ def test_search_click_and_vote_work_with_javascript_off(tmp_path: Path) -> None:
         assert page.url.endswith("&result=1#request-a-reset-link")
         page.get_by_role("button", name="No").click()
         assert page.url == f"{base_url}/articles/reset-password/feedback?answer=no"
-        assert page.get_by_role("link", name="contact our support team").get_attribute("href") == "/contact?from=reset-password"
+        assert (
+            page.get_by_role("link", name="contact our support team").get_attribute("href")
+            == "/contact?from=reset-password"
+        )
         page.get_by_label("It's out of date").check()
         page.get_by_label("How could we improve this article?").fill("The button is now called Forgot password.")
         page.get_by_role("button", name="Send").click()
