@@ -44,6 +44,8 @@ POLL_SECONDS = 0.5
 # How long the writer gathers entries before one transaction writes them all: a write per search would
 # take the interpreter from the request threads (Python runs one thread at a time) once per search.
 LINGER_SECONDS = 1.0
+CLICK_WAIT_SECONDS = 10.0  # how long a click waits for its search to be written (by another server's writer)
+MAX_EARLY_CLICKS = 1000
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # waits between attempts while the database is unavailable
 WARNING_INTERVAL_SECONDS = 60.0
 MAX_TOP_RESULTS = 10
@@ -113,6 +115,7 @@ class SearchLog:
         self.closed = threading.Event()
         self.dropped = 0  # entries never written: the queue was full, or the database stayed away at shutdown
         self.written = 0
+        self.early_clicks: list[Click] = []  # clicks whose search is not in the database yet
         self.unwarned_drops = 0
         self.last_warning = float("-inf")
         LIVE_LOGS.add(self)
@@ -159,7 +162,7 @@ class SearchLog:
         while True:
             if not pending:
                 pending = self.take_batch()
-                if not pending:
+                if not pending and not self.early_clicks:
                     with self.lock:
                         if self.queue.empty() and (
                             self.closed.is_set() or time.monotonic() - idle_since > IDLE_SECONDS
@@ -167,9 +170,11 @@ class SearchLog:
                             self.thread = None
                             return
                     continue
+            early, self.early_clicks = self.early_clicks, []
             try:
-                write_entries(self.storage, pending)
+                unmatched = write_entries(self.storage, [*pending, *early])
             except DatabaseUnavailableError as error:
+                self.early_clicks = early
                 failures += 1
                 if self.closed.is_set():
                     self.drop(pending + self.take_all(), f"the database is unavailable at shutdown: {error}")
@@ -189,6 +194,10 @@ class SearchLog:
                 self.queue.task_done()
             pending = []
             idle_since = time.monotonic()
+            if not self.closed.is_set():
+                # Another server's writer may not have written the search yet: its click waits a little.
+                waited_enough = utc_now() - datetime.timedelta(seconds=CLICK_WAIT_SECONDS)
+                self.early_clicks = [click for click in unmatched if click.at > waited_enough][:MAX_EARLY_CLICKS]
 
     def take_batch(self) -> list[Entry]:
         try:
@@ -241,8 +250,11 @@ class SearchLog:
         self.unwarned_drops = 0
 
 
-def write_entries(storage: Storage, entries: list[Entry]) -> None:
-    """Write a batch in one transaction: redacted searches, matching clicks, and the daily counters."""
+def write_entries(storage: Storage, entries: list[Entry]) -> list[Click]:
+    """Write a batch in one transaction: redacted searches, matching clicks, and the daily counters.
+
+    Returns the clicks that name no search in the database (yet).
+    """
     with storage.session(write=True) as session:
         counters: Counter[tuple[str, str, datetime.date]] = Counter()
         searches = [entry for entry in entries if isinstance(entry, LoggedSearch)]
@@ -254,12 +266,13 @@ def write_entries(storage: Storage, entries: list[Entry]) -> None:
             counters["searches", search.source, day] += 1
             if search.results == 0 or search.confident is False:
                 counters["unanswered", search.source, day] += 1
-        add_clicks(session, [entry for entry in entries if isinstance(entry, Click)])
+        unmatched = add_clicks(session, [entry for entry in entries if isinstance(entry, Click)])
         for entry in entries:
             if isinstance(entry, ArticleView):
                 counters["article_views", entry.slug, entry.at.date()] += 1
         for (metric, key, day), count in sorted(counters.items()):  # one order: no deadlock between servers
             bump(session, metric, key, count, day)
+    return unmatched
 
 
 def search_row(search: LoggedSearch, salt: str) -> dict[str, object]:
@@ -279,17 +292,24 @@ def search_row(search: LoggedSearch, salt: str) -> dict[str, object]:
     }
 
 
-def add_clicks(session: Session, clicks: list[Click]) -> None:
-    """Clicks that name a logged search and the result it showed at that position; one per search and position."""
+def add_clicks(session: Session, clicks: list[Click]) -> list[Click]:
+    """Clicks that name a logged search and the result it showed at that position; one per search and position.
+
+    Returns the clicks whose search is not in the database.
+    """
     if not clicks:
-        return
+        return []
     tokens = {click.token for click in clicks}
     query = select(SearchRow.token, SearchRow.top_results).where(SearchRow.token.in_(tokens))
     shown = {token: results for token, results in session.execute(query)}
     opened = select(SearchClickRow.search_token, SearchClickRow.position).where(SearchClickRow.search_token.in_(tokens))
     seen = {(token, position) for token, position in session.execute(opened)}
+    unmatched = []
     for click in clicks:
-        results = json.loads(shown.get(click.token) or "[]")
+        if click.token not in shown:
+            unmatched.append(click)
+            continue
+        results = json.loads(shown[click.token])
         if (click.token, click.position) in seen or not 1 <= click.position <= len(results):
             continue
         slug, _, section = results[click.position - 1].partition("#")
@@ -301,6 +321,7 @@ def add_clicks(session: Session, clicks: list[Click]) -> None:
                 search_token=click.token, created_at=click.at, slug=slug, section=section[:200], position=click.position
             )
         )
+    return unmatched
 
 
 def close_all(timeout: float = 5.0) -> None:

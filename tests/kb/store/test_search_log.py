@@ -160,3 +160,20 @@ def test_close_gives_up_on_a_database_that_stays_down(tmp_path: Path) -> None:
     log.close(10)
     assert time.perf_counter() - started < 8
     assert log.dropped == 1 and log.queue.unfinished_tasks == 0
+
+
+def test_a_click_that_reaches_the_database_before_its_search_waits_for_it(patient_storage: Storage) -> None:
+    """Two servers: the visitor's click lands on one before the other has written the search."""
+    searching, clicking = SearchLog(patient_storage), SearchLog(patient_storage)
+    token = new_token()
+    clicking.record(Click(token, "reset-password", 1))
+    assert clicking.flush(10)
+    searching.record(logged(token))
+    assert searching.flush(10)
+    deadline = time.monotonic() + 10
+    while clicking.early_clicks and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with patient_storage.session() as session:
+        assert list(session.scalars(select(SearchClickRow.slug))) == ["reset-password"]
+    searching.close()
+    clicking.close()
