@@ -204,17 +204,14 @@ class SearchLog:
             batch = [self.queue.get(timeout=POLL_SECONDS)]
         except queue.Empty:
             return []
-        gather_until = time.monotonic() + self.linger_seconds
+        # Sleep through the linger rather than waking for each entry: every wake-up would take the
+        # interpreter from a request thread in the middle of its search.
+        self.hurry.wait(self.linger_seconds)
         while len(batch) < self.batch_size:
-            remaining = gather_until - time.monotonic()
             try:
-                if remaining <= 0 or self.hurry.is_set():
-                    batch.append(self.queue.get_nowait())
-                else:
-                    batch.append(self.queue.get(timeout=min(remaining, 0.05)))
+                batch.append(self.queue.get_nowait())
             except queue.Empty:
-                if remaining <= 0 or self.hurry.is_set():
-                    break
+                break
         return batch
 
     def take_all(self) -> list[Entry]:
