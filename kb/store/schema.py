@@ -7,6 +7,7 @@ the tables of revision 0001 but no `alembic_version`; an upgrade stamps it 0001 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ FIRST_REVISION = "0001"
 KB_TABLES = ("agents", "link_events")  # the tables of revision 0001, which every later revision keeps
 SCHEMA_LOCK = 4_242_001  # PostgreSQL advisory lock key: one schema change at a time across servers
 SQLITE_LOCK_SECONDS = 30.0  # another process's migration finishes well within this
+MIGRATION_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ def read_state(connection: Connection, url: str) -> SchemaState:
 
 @contextlib.contextmanager
 def schema_transaction(url: str) -> Iterator[Connection]:
+    """A schema transaction (below), one at a time in this process.
+
+    Alembic's `op` and `context` are module-wide proxies: two threads migrating at once (the agents'
+    storage and the search log's writer, each making a new database on first use) would run one
+    migration against the other's connection.
+    """
+    with MIGRATION_LOCK, locked_schema_transaction(url) as connection:
+        yield connection
+
+
+@contextlib.contextmanager
+def locked_schema_transaction(url: str) -> Iterator[Connection]:
     """A connection in a transaction that holds the schema lock: no other process changes the schema meanwhile.
 
     Raises:

@@ -223,3 +223,25 @@ def test_every_migration_file_ships_in_the_package() -> None:
     assert [path.name for path in others] == ["script.py.mako"]
     for path in others:
         assert any(path.relative_to(MIGRATIONS).match(pattern) for pattern in patterns), path
+
+
+def test_threads_that_make_new_databases_at_once_do_not_mix_their_migrations(tmp_path: Path) -> None:
+    """Alembic's proxies are module-wide: the agents' storage and the search log's writer used to mix them."""
+    storages = [Storage(f"sqlite:///{tmp_path / f'kb-{number}.sqlite3'}") for number in range(6)]
+    barrier = threading.Barrier(len(storages))
+    errors: list[BaseException] = []
+
+    def first_use(storage: Storage) -> None:
+        barrier.wait()
+        try:
+            storage.add_agent("maria")
+        except BaseException as error:  # noqa: BLE001  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=first_use, args=(storage,)) for storage in storages]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all([agent.name for agent in storage.agents()] == ["maria"] for storage in storages)
