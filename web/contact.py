@@ -36,6 +36,7 @@ from kb.store.resilience import DatabaseGuard
 from kb.store.schema import display_url
 from kb.urls import article_url
 from web.state import help_center, settings
+from web.visitors import visitor_id
 
 blueprint = Blueprint("contact", __name__)
 SUGGESTIONS = 3
@@ -60,8 +61,8 @@ def customer_storage() -> Storage:
 
 
 def event_visitor() -> str | None:
-    """The visitor cookie's id once web/visitors.py (the loop-log branch) is merged; until then none."""
-    return None
+    """The visitor cookie's id (web/visitors.py), when the visitor has one; none is made here."""
+    return visitor_id()
 
 
 def products() -> list[str]:
