@@ -76,7 +76,12 @@ class Settings:
     search_mode: SearchMode = setting(
         SearchMode.HYBRID, "Ranking: hybrid (dense + BM25), dense or lexical (BM25 only)."
     )
-    lexical_weight: float = setting(0.2, "Weight of BM25 against meaning in hybrid mode (both as z-scores).", minimum=0)
+    lexical_weight: float = setting(
+        0.3,
+        "Largest weight of BM25 against meaning in hybrid mode (both as z-scores); each query's weight is lower "
+        "when it is short or meaning is sure of its leader.",
+        minimum=0,
+    )
     correct_spelling: bool = setting(True, "Correct misspelled query words against the index vocabulary.")
     synonyms: str = setting("", "Optional YAML file of synonym groups (lists of words) used by BM25 matching.")
     reranker: str = setting("", "Optional local cross-encoder folder that re-ranks the top results; off when empty.")

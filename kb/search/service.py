@@ -23,6 +23,7 @@ from kb.index.embedder import Embedder
 from kb.index.format import ArticleRecord, Audience, ChunkRecord, PublishedIndex
 from kb.index.lexical import tokenize
 from kb.search.customer_messages import clean_message
+from kb.search.fusion import fuse
 from kb.search.problems import Problem, group_problems, merge, problem_sentences
 from kb.search.reranking import Reranker
 from kb.search.snippets import Sentences, best_passage, highlight, split_sentences
@@ -69,13 +70,6 @@ class SearchResponse:
                 del item["visibility"]
             results.append(item)
         return {"query": self.query, "results": results}
-
-
-def standardisation(scores: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of the masked scores (a spread of 1 when they are all equal)."""
-    values = scores[mask]
-    spread = float(values.std())
-    return float(values.mean()), spread if spread > 1e-9 else 1.0
 
 
 def normalize_query(query: str, max_length: int) -> str:
@@ -298,10 +292,10 @@ class SearchService:
     def rank(self, text: str, k: int, audience: Audience, mode: SearchMode) -> list[RankedArticle]:
         """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
 
-        Hybrid mode standardises both rankers' article scores over the visible articles (z-scores)
-        before adding them, so each counts by how far an article stands out from the rest for this
-        query: a BM25 match on a rare product term or error code stands far out and weighs a lot,
-        while a match on common words stays within the crowd and leaves the ranking to meaning.
+        Hybrid mode ranks by meaning and lets the words count as far as this query's scores say they
+        can be trusted (see `kb.search.fusion`): a BM25 match on a rare product term or error code
+        stands far out and weighs a lot, while a match on common words stays within the crowd and
+        leaves the ranking to meaning.
         """
         visible = self.visible[audience]
         if not visible.any():
@@ -312,25 +306,27 @@ class SearchService:
         candidates = visible
         if mode != SearchMode.LEXICAL:
             dense = self.index.vectors.score_all(self.query_vectors.vector(text))[:chunk_count]
-            article_dense = self.per_article(dense)
-            if mode == SearchMode.DENSE:
-                chunk_scores, article_scores = dense, article_dense
-            else:
-                mean, spread = standardisation(article_dense, visible)
-                chunk_scores = (dense - mean) / spread
-                article_scores = (article_dense - mean) / spread
+            chunk_scores, article_scores = dense, self.per_article(dense)
         if mode != SearchMode.DENSE:
-            tokens = self.synonyms.expand(tokenize(text))
-            lexical = self.index.lexical[audience].scores(tokens, chunk_count)
+            stems = tokenize(text)
+            lexical = self.index.lexical[audience].scores(self.synonyms.expand(stems), chunk_count)
             article_lexical = self.per_article(lexical)
             if mode == SearchMode.LEXICAL:
                 chunk_scores, article_scores = lexical, article_lexical
                 candidates = visible & (article_lexical > 0)
             else:
-                mean, spread = standardisation(article_lexical, visible)
-                weight = self.settings.lexical_weight
-                chunk_scores = chunk_scores + weight * (lexical - mean) / spread
-                article_scores = article_scores + weight * (article_lexical - mean) / spread
+                has_code = any(character.isdigit() for stem in stems for character in stem)
+                fused = fuse(
+                    chunk_scores,
+                    article_scores,
+                    lexical,
+                    article_lexical,
+                    visible,
+                    len(set(stems)),
+                    has_code,
+                    self.settings.lexical_weight,
+                )
+                chunk_scores, article_scores = fused.chunk_scores, fused.article_scores
         positions = np.flatnonzero(candidates)
         depth = max(k, self.settings.rerank_depth if self.reranker is not None else 0)
         if len(positions) > depth:

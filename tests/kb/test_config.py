@@ -92,7 +92,7 @@ def test_a_misspelled_variable_names_the_setting_meant() -> None:
         "KB_COLOUR is not a kb setting; it is ignored.",
         "KB_LEXICAL_WIEGHT is not a kb setting; did you mean KB_LEXICAL_WEIGHT?",
     ]
-    assert Settings.from_env(environ).lexical_weight == 0.2  # a warning, not an error
+    assert Settings.from_env(environ).lexical_weight == 0.3  # a warning, not an error
 
 
 def test_the_test_suites_own_variables_are_never_warned_about() -> None:

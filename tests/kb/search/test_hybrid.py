@@ -12,7 +12,8 @@ import pytest
 from kb.config import Settings
 from kb.errors import ConfigError
 from kb.index.format import load_published_index
-from kb.search.service import Audience, SearchService, standardisation
+from kb.search.fusion import fuse, standardisation
+from kb.search.service import Audience, SearchService
 from kb.search.snippets import best_passage, highlight, split_sentences
 from kb.search.spelling import SpellingCorrector
 from kb.search.synonyms import Synonyms
@@ -28,7 +29,7 @@ def all_scores(service: SearchService, query: str, mode: str) -> dict[str, float
     return {result.slug: result.score for result in results}
 
 
-def test_hybrid_score_is_the_sum_of_standardised_dense_and_lexical_scores(
+def test_hybrid_score_is_standardised_meaning_plus_the_trusted_standout_of_words(
     built_settings: Settings, fake_embedder: FakeEmbedder
 ) -> None:
     service = service_for(built_settings, fake_embedder, lexical_weight=0.5)
@@ -38,10 +39,14 @@ def test_hybrid_score_is_the_sum_of_standardised_dense_and_lexical_scores(
     assert public == ["invoice-basics", "reset-password", "welcome"]
     dense_values = np.array([dense[slug] for slug in public])
     lexical_values = np.array([lexical.get(slug, 0.0) for slug in public])
+    everyone = np.ones(len(public), dtype=bool)
+    trust = fuse(dense_values, dense_values, lexical_values, lexical_values, everyone, 4, False, 0.5).trust
+    assert (trust.query_words, round(trust.dense_gap, 2)) == (4, 1.05)  # meaning is sure: the words get no say
+    weight = trust.weight
     expected_dense = (dense_values - dense_values.mean()) / dense_values.std()
-    expected_lexical = (lexical_values - lexical_values.mean()) / lexical_values.std()
+    expected_lexical = np.maximum((lexical_values - lexical_values.mean()) / lexical_values.std(), 0)
     for position, slug in enumerate(public):
-        assert hybrid[slug] == pytest.approx(expected_dense[position] + 0.5 * expected_lexical[position], abs=2e-3)
+        assert hybrid[slug] == pytest.approx(expected_dense[position] + weight * expected_lexical[position], abs=2e-3)
 
 
 def test_lexical_weight_zero_ranks_like_dense(built_settings: Settings, fake_embedder: FakeEmbedder) -> None:
