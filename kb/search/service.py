@@ -292,10 +292,9 @@ class SearchService:
     def rank(self, text: str, k: int, audience: Audience, mode: SearchMode) -> list[RankedArticle]:
         """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
 
-        Hybrid mode ranks by meaning and lets the words count as far as this query's scores say they
-        can be trusted (see `kb.search.fusion`): a BM25 match on a rare product term or error code
-        stands far out and weighs a lot, while a match on common words stays within the crowd and
-        leaves the ranking to meaning.
+        Hybrid mode ranks by meaning (z-scores over the visible articles) and adds how far an article
+        stands out in BM25 with a weight decided per query (see `kb.search.fusion`): none for a short
+        question, more for a long message or a code with digits, less as meaning grows sure of its leader.
         """
         visible = self.visible[audience]
         if not visible.any():
