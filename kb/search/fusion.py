@@ -4,18 +4,19 @@ Both rankers' article scores are standardised over the articles the reader may s
 is measured by how far an article stands out from the rest for this query. Meaning (dense) is the
 base; the lexical z-score is added with a weight decided per query, from two signals:
 
-- how long the query is: a short question is what the model was trained on, and meaning alone ranks
-  it best (word matches on a few words are mostly accidents: "cross out text" matches the wrong
-  product's article); a long message (a whole customer email) dilutes its embedding, while every
-  word it shares with an article is more evidence for it. A word with a digit in it (an error code,
-  a version, an order number) counts as a long query on its own: the model cannot read it.
+- how long the query is: a short question is what the model was trained on, and meaning ranks it
+  best, its words only breaking near-ties (word matches on a few words are mostly accidents:
+  "cross out text" matches the wrong product's article); a long message (a whole customer email)
+  dilutes its embedding, while every word it shares with an article is more evidence for it. A
+  word with a digit in it (an error code, a version, an order number) counts as a long query on
+  its own: the model cannot read it.
 - how sure meaning is: when the dense leader stands clearly ahead of the runner-up, words do not
   overturn it; when meaning finds several articles about equally close, words decide between them.
 
 Only articles that stand out lexically (a positive z-score) gain, so the crowd of weak matches never
 pushes an article below where meaning put it. Measured on the development sets and on variants of
 them (short FAQ entries, titles only, no titles), this never ranked below dense alone, where a
-fixed weight lost on short FAQs (see docs/QUALITY.md).
+fixed weight lost on short FAQs (see docs/FUSION.md).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SHORT_QUERY = 3  # content words up to which a query is left to meaning alone ...
+SHORT_QUERY = 3  # content words up to which a query is left (nearly) to meaning alone ...
 LONG_QUERY = 15  # ... and from which its words get their full weight (linear between)
+SHORT_QUERY_SHARE = 0.1  # the share of the weight a short question keeps: enough to break a tie of meaning
 SURE_GAP = 1.0  # dense standard deviations between the dense leader and the runner-up that leave words no say
 
 
@@ -58,9 +60,10 @@ def lexical_trust(
         return LexicalTrust(query_words, has_code, 0.0, 0.0)
     first, second = np.partition(dense_z, len(dense_z) - 2)[-1:-3:-1]
     dense_gap = float(first - second)
-    length = 1.0 if has_code else (query_words - SHORT_QUERY) / (LONG_QUERY - SHORT_QUERY)
-    unsure = 1.0 - dense_gap / SURE_GAP
-    weight = max_weight * float(np.clip(length, 0.0, 1.0)) * float(np.clip(unsure, 0.0, 1.0))
+    growth = float(np.clip((query_words - SHORT_QUERY) / (LONG_QUERY - SHORT_QUERY), 0.0, 1.0))
+    length = 1.0 if has_code else SHORT_QUERY_SHARE + (1.0 - SHORT_QUERY_SHARE) * growth
+    unsure = float(np.clip(1.0 - dense_gap / SURE_GAP, 0.0, 1.0))
+    weight = max_weight * length * unsure
     return LexicalTrust(query_words, has_code, dense_gap, weight)
 
 

@@ -49,10 +49,17 @@ def test_word_matches_of_a_short_question_do_not_change_meanings_order() -> None
 
 def test_the_words_count_more_as_the_query_grows() -> None:
     lexical = [0.0, 6.0, 0.0, 0.0, 2.0, 0.0]
-    assert order(DENSE, lexical, words=4) == DENSE_ORDER
+    assert order(DENSE, lexical, words=3) == DENSE_ORDER
     assert order(DENSE, lexical, words=15) == ["export", "sync", "webhooks", "login", "billing", "refunds"]
     weights = [fused(DENSE, lexical, words).trust.weight for words in (3, 4, 9, 15, 40)]
-    assert weights == pytest.approx([0.0, 0.0234, 0.1405, 0.2811, 0.2811], abs=1e-4)
+    assert weights == pytest.approx([0.0281, 0.0492, 0.1546, 0.2810, 0.2810], abs=1e-4)
+
+
+def test_the_words_of_a_short_question_break_a_tie_of_meaning() -> None:
+    # "invoice never arrived": meaning finds two articles equally close; "invoice" is in one of them.
+    tied = [0.30, 0.62, 0.35, 0.20, 0.62, 0.50]
+    assert order(tied, [0.0, 1.8, 4.0, 0.0, 0.9, 0.0], words=3)[:2] == ["export", "sync"]
+    assert order(tied, [0.0, 0.9, 4.0, 0.0, 1.8, 0.0], words=3)[:2] == ["sync", "export"]
 
 
 def test_words_do_not_overturn_a_leader_meaning_is_sure_of() -> None:
@@ -79,7 +86,7 @@ def test_the_words_choose_the_section_of_an_article_even_for_a_short_question() 
     chunk_dense = np.array([*DENSE, 0.60])
     chunk_lexical = np.array([0.0, 0.0, 0.0, 0.0, 1.1, 0.0, 9.5])
     result = fuse(chunk_dense, article_dense, chunk_lexical, article_lexical, EVERYONE, 2, False, 0.3)
-    assert result.trust.weight == 0.0
+    assert result.trust.weight == pytest.approx(0.0281, abs=1e-4)
     assert result.chunk_scores[6] > result.chunk_scores[1]
 
 
