@@ -83,11 +83,13 @@ def fuse(
     query_words: int,
     has_code: bool,
     max_weight: float,
+    fixed: bool = False,
 ) -> Fused:
     """Hybrid scores of chunks and articles: standardised meaning plus the trusted standout of words.
 
     `query_words` is the number of distinct content words of the query, `has_code` whether one of
-    them has a digit.
+    them has a digit. `fixed` gives the words `max_weight` whatever the query (the sentences of a
+    message, whose scores `kb.search.problems` compares with fixed thresholds).
 
     Chunk scores only choose each article's section: they are on their article's scale (the same
     means and spreads), and the words always count there with `max_weight`, since within an article
@@ -98,6 +100,8 @@ def fuse(
     article_dense_z = (article_dense - dense_mean) / dense_spread
     article_lexical_z = (article_lexical - lexical_mean) / lexical_spread
     trust = lexical_trust(article_dense_z[visible], article_lexical[visible], query_words, has_code, max_weight)
+    if fixed:
+        trust = LexicalTrust(query_words, has_code, trust.dense_gap, max_weight)
     chunk_dense_z = (chunk_dense - dense_mean) / dense_spread
     chunk_lexical_z = (chunk_lexical - lexical_mean) / lexical_spread
     return Fused(

@@ -279,7 +279,9 @@ class SearchService:
             ranked = self.rerank(effective, ranked)
         problems: list[Problem[RankedArticle]] = []
         if each_problem:
-            rankings = [self.rank(sentence, 2, audience, ranking) for sentence in sentences]
+            # A sentence's words always count in full: whether it names a problem is judged on one scale
+            # (`kb.search.problems`), whatever its length or the model's certainty.
+            rankings = [self.rank(sentence, 2, audience, ranking, words_count_fully=True) for sentence in sentences]
             problems = group_problems(sentences, vectors, rankings, ranked)
         stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
         results = []
@@ -289,7 +291,9 @@ class SearchService:
             )
         return SearchResponse(text, results, corrected)
 
-    def rank(self, text: str, k: int, audience: Audience, mode: SearchMode) -> list[RankedArticle]:
+    def rank(
+        self, text: str, k: int, audience: Audience, mode: SearchMode, words_count_fully: bool = False
+    ) -> list[RankedArticle]:
         """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
 
         Hybrid mode ranks by meaning (z-scores over the visible articles) and adds how far an article
@@ -324,6 +328,7 @@ class SearchService:
                     len(set(stems)),
                     has_code,
                     self.settings.lexical_weight,
+                    fixed=words_count_fully,
                 )
                 chunk_scores, article_scores = fused.chunk_scores, fused.article_scores
         positions = np.flatnonzero(candidates)

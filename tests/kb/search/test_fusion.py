@@ -94,3 +94,15 @@ def test_articles_the_reader_may_not_see_do_not_shape_the_weight() -> None:
     visible = np.array([True, True, True, True, True, False])
     only_hidden = [0.0, 0.0, 0.0, 0.0, 0.0, 50.0]
     assert fused(DENSE, only_hidden, words=20, visible=visible).trust.weight == 0.0
+
+
+def test_a_fixed_weight_ignores_the_querys_length_and_meanings_certainty() -> None:
+    # A message's sentences are scored on one scale, so that kb.search.problems' thresholds mean one thing.
+    dense, lexical = np.array(DENSE), np.array(STANDOUT)
+    adaptive = fuse(dense, dense, lexical, lexical, EVERYONE, 2, False, 0.3)
+    fixed = fuse(dense, dense, lexical, lexical, EVERYONE, 2, False, 0.3, fixed=True)
+    assert adaptive.trust.weight < 0.3
+    assert fixed.trust.weight == 0.3
+    lexical_z = (lexical - lexical.mean()) / lexical.std()
+    dense_z = (dense - dense.mean()) / dense.std()
+    assert np.allclose(fixed.article_scores, dense_z + 0.3 * np.maximum(lexical_z, 0.0))
