@@ -93,6 +93,8 @@ def article_record(compiled: CompiledArticle) -> ArticleRecord:
         ],
         content_hash=article.content_hash,
         media=compiled.media,
+        order=article.order,
+        unlisted=article.unlisted,
     )
 
 

@@ -58,8 +58,12 @@ class HelpCenter:
             )
         return self.media_by_audience[audience]
 
+    def listed(self, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
+        """The visible articles that lists show: all but the `unlisted` ones."""
+        return [record for record in self.articles(audience) if not record.unlisted]
+
     def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
-        visible = self.articles(audience)
+        visible = self.listed(audience)
         counts = Counter(record.category for record in visible)
         names = {record.category: record.category_name for record in visible}
         return sorted(
@@ -71,10 +75,12 @@ class HelpCenter:
         return next((category for category in self.categories(audience) if category.slug == slug), None)
 
     def in_category(self, slug: str, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
-        return [record for record in self.articles(audience) if record.category == slug]
+        """The category's listed articles: those with an `order` first, lowest first, then by title."""
+        members = [record for record in self.listed(audience) if record.category == slug]
+        return sorted(members, key=lambda record: (record.order is None, record.order or 0.0))
 
     def recently_updated(self, count: int, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
-        dated = [record for record in self.articles(audience) if record.updated]
+        dated = [record for record in self.listed(audience) if record.updated]
         return sorted(dated, key=lambda record: (record.updated or "", record.title), reverse=True)[:count]
 
     def related(

@@ -95,7 +95,7 @@ def sitemap() -> Response:
     base = (settings().public_url or request.host_url).rstrip("/")
     urls: list[tuple[str, str | None]] = [(f"{base}/", None)]
     urls += [(f"{base}{category_url(category.slug)}", None) for category in center.categories()]
-    urls += [(f"{base}{article_url(record.slug)}", record.updated) for record in center.articles()]
+    urls += [(f"{base}{article_url(record.slug)}", record.updated) for record in center.listed()]
     entries = "".join(
         f"<url><loc>{escape(location)}</loc>{f'<lastmod>{updated}</lastmod>' if updated else ''}</url>"
         for location, updated in urls

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.content.front_matter import FieldReader, is_text_like, parse_article_text, type_name
+from kb.content.generators import adopt_generator_keys, as_order
 from kb.content.problems import Problem, Severity
 from kb.content.slugs import SLUG_PATTERN, humanize, slugify
 from kb.errors import ArticleError
@@ -46,8 +47,13 @@ KNOWN_KEYS = frozenset(
         "locale",
         "updated",
         "related",
+        "order",
+        "unlisted",
     }
 )
+# How alike an unknown key must be to a known one to be reported as its misspelling on its own line.
+MISSPELLING_LIKENESS = 0.8
+UNKNOWN_KEY_MESSAGE = "unknown key '{key}' is ignored"
 
 
 @dataclass
@@ -71,6 +77,8 @@ class Article:
     locale: str = "en"
     updated: datetime.date | None = None
     related: list[str] = field(default_factory=list)
+    order: float | None = None  # place in its category's list (lower first); by title when unset
+    unlisted: bool = False  # left off the home and category pages, still reachable and searchable
     content_hash: str = ""
     key_lines: dict[str, int] = field(default_factory=dict)
 
@@ -95,22 +103,29 @@ def read_article(
         metadata, key_lines, body, body_start_line = parse_article_text(text, path)
     except ArticleError as error:
         return None, [Problem(error.path, error.line, Severity.ERROR, error.message)]
+    adopted = adopt_generator_keys(metadata, key_lines)
+    metadata, key_lines = adopted.metadata, adopted.key_lines
     fields = FieldReader(metadata, key_lines, path)
+    for key, note in adopted.notes:
+        fields.fail(key, note, severity=Severity.WARNING)
     for key in metadata:
+        if key in KNOWN_KEYS or key in adopted.ignored:
+            continue
         meant = hiding_key(key)
-        if key not in KNOWN_KEYS and meant is not None:
+        if meant is not None:
             # A misspelt key that hides an article must not publish it: fail closed.
             fields.fail(
                 str(key),
                 f"unknown key '{key}': did you mean '{meant}'? The article is kept from customers "
                 f"until the key is spelled '{meant}'",
             )
-        elif key not in KNOWN_KEYS:
-            fields.fail(
-                str(key),
-                f"unknown key '{key}' is ignored (known keys: {', '.join(sorted(KNOWN_KEYS))})",
-                severity=Severity.WARNING,
-            )
+            continue
+        near = difflib.get_close_matches(str(key).lower(), sorted(KNOWN_KEYS), n=1, cutoff=MISSPELLING_LIKENESS)
+        if near:
+            fields.fail(str(key), f"unknown key '{key}' is ignored: did you mean '{near[0]}'?", Severity.WARNING)
+        else:
+            # Reported once for the whole help center (see `loading.fold_unknown_keys`).
+            fields.fail(str(key), UNKNOWN_KEY_MESSAGE.format(key=key), Severity.WARNING)
 
     title = fields.string("title")
     if "title" not in metadata:
@@ -164,6 +179,8 @@ def read_article(
         locale=locale,
         updated=fields.date("updated"),
         related=fields.slug_list("related"),
+        order=read_order(fields),
+        unlisted=fields.boolean("unlisted"),
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         key_lines=key_lines,
     )
@@ -171,6 +188,16 @@ def read_article(
     if any(problem.is_error for problem in problems):
         return None, problems
     return article, problems
+
+
+def read_order(fields: FieldReader) -> float | None:
+    value = fields.metadata.get("order")
+    if value is None:
+        return None
+    order = as_order(value)  # Jekyll themes often quote it: order: "04"
+    if order is None:
+        fields.fail("order", f"'order' must be a number, got {type_name(value)}")
+    return order
 
 
 def hiding_key(key: object) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Protocol
 
 import yaml
 
-from kb.content.articles import Article, Visibility, asks_to_hide, read_article
+from kb.content.articles import KNOWN_KEYS, UNKNOWN_KEY_MESSAGE, Article, Visibility, asks_to_hide, read_article
 from kb.content.problems import Problem, Severity
 from kb.content.safe_yaml import describe_error, load_yaml
 from kb.errors import ArticleError
@@ -174,7 +175,38 @@ def load_articles(
     for remembered in (cache, last_good):
         for gone in set(remembered or ()) - seen:
             del remembered[gone]  # type: ignore[union-attr]
-    return LoadResult(articles, problems, hiding)
+    return LoadResult(articles, fold_unknown_keys(problems), hiding)
+
+
+UNKNOWN_KEY = re.compile("^" + re.escape(UNKNOWN_KEY_MESSAGE).replace(re.escape("{key}"), "(.+)") + "$")
+
+
+def fold_unknown_keys(problems: list[Problem]) -> list[Problem]:
+    """One warning per unknown key for the whole folder, on its first file, instead of one per article.
+
+    A key kb does not know and that looks like none of its keys is usually a theme's setting that
+    every article repeats: one line says so, where a warning per article would drown real problems.
+    """
+    files: dict[str, list[Problem]] = {}
+    for problem in problems:
+        match = UNKNOWN_KEY.match(problem.message)
+        if match is not None:
+            files.setdefault(match.group(1), []).append(problem)
+    if not files:
+        return problems
+    folded = []
+    for problem in problems:
+        match = UNKNOWN_KEY.match(problem.message)
+        if match is None:
+            folded.append(problem)
+            continue
+        same = files[match.group(1)]
+        if problem is not same[0]:
+            continue
+        others = f" (and in {len(same) - 1} other article(s))" if len(same) > 1 else ""
+        message = f"{problem.message}{others}; known keys: {', '.join(sorted(KNOWN_KEYS))}"
+        folded.append(Problem(problem.path, problem.line, problem.severity, message))
+    return folded
 
 
 def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
