@@ -14,7 +14,7 @@ from web.state import help_center, settings
 
 blueprint = Blueprint("media", __name__)
 # Files a browser could run as a page are sent as downloads inside a sandbox, never rendered inline.
-DOWNLOAD_ONLY = frozenset({".svg", ".pdf", ".txt", ".csv"})
+DOWNLOAD_ONLY = frozenset({".svg", ".pdf", ".txt", ".csv", ".json", ".zip"})
 MAX_AGE_SECONDS = 3600
 
 

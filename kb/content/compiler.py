@@ -11,19 +11,37 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from kb.config import Settings
 from kb.content.articles import Article
 from kb.content.chunking import Chunk, chunk_article, find_section
+from kb.content.dialects import SITE_LINK
+from kb.content.generators import last_path_segment
 from kb.content.loading import KeptVersion, ParseCache, PublishedVersion, keep_published_versions, load_articles
 from kb.content.problems import Problem, Severity
 from kb.content.rendering import RenderedBody, Section, render_markdown
-from kb.urls import article_url, media_url
+from kb.content.slugs import SLUG_PATTERN, slugify
+from kb.urls import article_url, category_url, media_url
 
 IMAGE_SOURCE = re.compile(r'<img\b[^>]*?\bsrc="([^"]*)"')
 MEDIA_SUFFIXES = frozenset(
-    {".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".svg", ".pdf", ".txt", ".csv", ".mp4", ".webm"}
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".avif",
+        ".svg",
+        ".pdf",
+        ".txt",
+        ".csv",
+        ".json",
+        ".zip",
+        ".mp4",
+        ".webm",
+    }
 )
 
 
@@ -105,6 +123,7 @@ class LinkResolver:
         self.by_path = {article.path: article.slug for article in articles}
         self.by_name = {name: article.slug for article in articles for name in (article.slug, *article.aliases)}
         self.by_slug = {article.slug: article for article in articles}
+        self.categories = {category for article in articles if (category := getattr(article, "category", None))}
         self.media = media
         state = sorted((article.path, article.slug, article.is_public, *article.aliases) for article in articles)
         self.fingerprint = hashlib.sha256(repr((state, sorted(media))).encode()).hexdigest()
@@ -123,24 +142,54 @@ class LinkResolver:
 
         def resolve(href: str) -> str | None:
             parts = urlsplit(href)
-            if parts.scheme or parts.netloc or href.startswith(("/", "#")):
-                return href
             target, anchor = parts.path, parts.fragment
-            if target.endswith(".md"):
+            if href.startswith(SITE_LINK):
+                return site_link(href, unquote(href[len(SITE_LINK) :]).split("#", 1)[0], anchor)
+            if parts.scheme or parts.netloc or href.startswith("#"):
+                return href
+            if href.startswith("/"):
+                # A page of the site this help center came from: an article when its name is one.
+                slug = self.page_named(target)
+                return href if slug is None else to_article(slug, href, anchor)
+            if target.endswith((".md", ".mdx")):
                 slug = self.by_path.get(posixpath.normpath(posixpath.join(folder, target)))
                 return None if slug is None else to_article(slug, href, anchor)
-            if "/" not in target and "." not in target and target in self.by_name:
-                return to_article(self.by_name[target], href, anchor)
+            if "/" not in target and "." not in target:
+                if target in self.by_name:
+                    return to_article(self.by_name[target], href, anchor)
+                if SLUG_PATTERN.match(target):
+                    return None  # written as an article's slug, but no article or alias has it
             if posixpath.splitext(target)[1].lower() in MEDIA_SUFFIXES:
                 return self.for_image(folder, references)(href)
-            return href
+            slug = self.page_named(target) if "/" in target else None  # Hugo's `../other-page/`
+            return href if slug is None else to_article(slug, href, anchor)
+
+        def site_link(href: str, path: str, anchor: str) -> str | None:
+            """`{{site.baseurl}}/article/name/`, `{% link _articles/a.md %}`, `{{< ref "a" >}}`."""
+            if posixpath.splitext(path)[1].lower() in MEDIA_SUFFIXES:
+                return self.for_image(folder, references)(href)
+            if not path.strip("/"):
+                return "/"
+            slug = self.file_named(path) or self.page_named(path)
+            if slug is not None:
+                return to_article(slug, href, anchor)
+            category = slugify(last_path_segment(path))
+            return category_url(category) if category in self.categories else None
 
         return resolve
 
     def for_image(self, folder: str, references: References) -> Callable[[str], str | None]:
         def resolve(source: str) -> str | None:
             parts = urlsplit(source)
-            if parts.scheme or parts.netloc or source.startswith("/"):
+            if source.startswith(SITE_LINK) or (source.startswith("/") and not parts.netloc):
+                # Written for the old site's root (`{% image x.png %}`, `/img/x.png`): the file of
+                # that name under the articles folder; an absolute path kb cannot place stays as it is.
+                found = self.media_named(unquote(source.removeprefix(SITE_LINK)).split("#", 1)[0])
+                if found is None:
+                    return None if source.startswith(SITE_LINK) else source
+                references.media.append(found)
+                return media_url(quote(found))
+            if parts.scheme or parts.netloc:
                 return source
             path = posixpath.normpath(posixpath.join(folder, parts.path))
             if path not in self.media:
@@ -149,6 +198,38 @@ class LinkResolver:
             return media_url(quote(path))
 
         return resolve
+
+    def file_named(self, path: str) -> str | None:
+        """The slug of the article file `path` names from the old site's root (`_articles/a/b.md`, `a/b`)."""
+        parts = [part for part in path.strip("/").split("/") if part]
+        while parts:
+            candidate = "/".join(parts)
+            for name in (
+                candidate,
+                f"{candidate}.md",
+                f"{candidate}.mdx",
+                f"{candidate}/index.md",
+                f"{candidate}/_index.md",
+            ):
+                if name in self.by_path:
+                    return self.by_path[name]
+            parts = parts[1:]
+        return None
+
+    def page_named(self, path: str) -> str | None:
+        """The slug of the article a site path names by its last segment (`/article/about-sso/`)."""
+        name = slugify(last_path_segment(path))
+        return self.by_name.get(name) if name else None
+
+    def media_named(self, path: str) -> str | None:
+        """The media file at `path` from the articles folder, else the one file whose path ends with it."""
+        path = re.sub(r"^(?:\.{1,2}/)+", "", path.strip("/"))  # `../images/x.png` written for the old URL
+        if path in self.media:
+            return path
+        endings = sorted((file.count("/"), file) for file in self.media if file.endswith(f"/{path}"))
+        if len(endings) == 1 or (len(endings) > 1 and endings[0][0] < endings[1][0]):
+            return endings[0][1]  # the one nearest the articles folder: `images/cli.png`, not `images/x/cli.png`
+        return None
 
 
 def foreign_images(rendered_html: str, public_url: str) -> list[str]:
@@ -169,6 +250,20 @@ def line_containing(article: Article, needle: str) -> int:
     return article.body_start_line
 
 
+def missing_link_message(href: str) -> str:
+    if href.startswith(SITE_LINK):
+        return (
+            f"link to '{written_link(href)}' on the old site: no article, category or file here has that name "
+            "(link to the full URL if the page lives elsewhere)"
+        )
+    return f"link to missing article '{href}'"
+
+
+def written_link(href: str) -> str:
+    """A link as the writer wrote it, near enough to find its line: `{{site.baseurl}}` became SITE_LINK."""
+    return href.removeprefix(SITE_LINK).lstrip("/") if href.startswith(SITE_LINK) else href
+
+
 def compile_article(article: Article, resolver: LinkResolver, settings: Settings) -> CompiledArticle:
     """Render and chunk one valid article, reporting its broken links, images and related slugs."""
     folder = posixpath.dirname(article.path)
@@ -177,11 +272,30 @@ def compile_article(article: Article, resolver: LinkResolver, settings: Settings
         article.body, resolver.for_article(article, references), resolver.for_image(folder, references)
     )
     problems = [
-        Problem(article.path, line_containing(article, href), Severity.ERROR, f"link to missing article '{href}'")
+        Problem(
+            article.path,
+            line_containing(article, written_link(href)),
+            Severity.ERROR,
+            missing_link_message(href),
+        )
         for href in rendered.unresolved_links
     ]
     problems += [
-        Problem(article.path, line_containing(article, source), Severity.ERROR, f"image not found: '{source}'")
+        Problem(
+            article.path,
+            line_containing(article, tag),
+            Severity.WARNING,
+            f"template tag {tag!r} is not understood: it is left out of the page and of search",
+        )
+        for tag in rendered.left_out
+    ]
+    problems += [
+        Problem(
+            article.path,
+            line_containing(article, written_link(source)),
+            Severity.ERROR,
+            f"image not found: '{written_link(source)}'",
+        )
         for source in rendered.unresolved_images
     ]
     problems += [

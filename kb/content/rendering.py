@@ -16,6 +16,9 @@ from markdown.extensions.toc import TocExtension
 from markdown.extensions.toc import slugify as heading_slugify
 from markdown.treeprocessors import Treeprocessor
 
+from kb.content.anchors import HeadingAnchorsExtension
+from kb.content.dialects import translate
+
 ADMONITION_KINDS = {
     "note",
     "tip",
@@ -180,6 +183,7 @@ class RenderedBody:
     sections: list[Section]
     unresolved_links: list[str] = field(default_factory=list)
     unresolved_images: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # template tags not understood, kept off the page
 
 
 class ArticleLinks(Treeprocessor):
@@ -260,12 +264,16 @@ def render_markdown(
         "def_list",
         "abbr",
         "footnotes",
+        "md_in_html",  # the body of a callout (see kb.content.dialects) is Markdown inside a <div>
         TocExtension(slugify=heading_slugify, permalink="#", permalink_title="Link to this section", toc_depth="2-3"),
+        HeadingAnchorsExtension(),
     ]
     if resolver is not None or image_resolver is not None:
         extensions.append(ArticleLinksExtension(resolver, image_resolver, rendered))
     converter = markdown.Markdown(extensions=extensions, output_format="html")
-    rendered.html = sanitize_html(converter.convert(body))
+    translated = translate(body)
+    rendered.left_out = translated.left_out
+    rendered.html = sanitize_html(converter.convert(translated.text))
     rendered.headings, rendered.sections = split_sections(rendered.html)
     return rendered
 
