@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kb.content.slugs import SLUG_PATTERN, slugify
+from kb.content.slugs import SLUG_PATTERN, humanize, slugify
 
 # kb key -> the keys other generators write for it, most specific first; the kb key itself wins.
 ALTERNATIVES: dict[str, tuple[str, ...]] = {
@@ -126,6 +126,8 @@ def convert(kb_key: str, source: str, value: Any) -> tuple[Any, bool]:
         return (str(value).strip(), True) if isinstance(value, (str, int, float)) else (None, False)
     if kb_key == "category":
         category = first_category(value)
+        if category is not None and SLUG_PATTERN.match(category):
+            category = humanize(category)  # `categories: [account-management]` -> "Account management"
         return category, category is not None
     if kb_key == "order":
         order = as_order(value)
