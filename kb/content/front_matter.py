@@ -35,7 +35,7 @@ def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, 
     try:
         node, metadata = load_yaml(front_matter)
     except yaml.YAMLError as error:
-        line, problem = describe_error(error)
+        line, problem = describe_error(error, front_matter)
         raise ArticleError(path, line, f"invalid YAML in front matter: {problem}") from None
     if node is None:
         raise ArticleError(path, 1, "front matter is empty: it needs at least a title")

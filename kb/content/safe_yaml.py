@@ -87,12 +87,38 @@ def load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
-def describe_error(error: yaml.YAMLError) -> tuple[int, str]:
-    """The line (1-based, within the YAML text) and a one-line description of a YAML error."""
+def describe_error(error: yaml.YAMLError, text: str = "") -> tuple[int, str]:
+    """The line (1-based, within the YAML text `text`) of a YAML error and what is wrong, in plain words.
+
+    PyYAML notices an unclosed quote or bracket only where the text ends or the next key starts,
+    one line or more after the mistake: the line that opened it is the one reported.
+    """
     mark = getattr(error, "problem_mark", None)
     line = mark.line + 1 if mark is not None else 1
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    context = getattr(error, "context_mark", None)
-    if context is not None and context.line + 1 != line:
-        problem += f" ({getattr(error, 'context', None) or 'opened'} on line {context.line + 1})"
+    context = getattr(error, "context", None) or ""
+    context_mark = getattr(error, "context_mark", None)
+    opened = context_mark.line + 1 if context_mark is not None else line
+    lines = text.split("\n")
+    written = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "quoted scalar" in context:
+        return opened, "a quote opened on this line is never closed: end the value with the same quote mark"
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket, closing = ("[", "]") if "sequence" in context else ("{", "}")
+        return opened, f"the '{bracket}' opened on this line is never closed with '{closing}'"
+    if "simple key" in context:
+        return opened, "this line is neither 'key: value' nor a list entry '- value' (a ':' or a space after '-' missing?)"
+    if "'\\t'" in problem:
+        return line, "a tab character: YAML indents with spaces only"
+    if problem.startswith("mapping values are not allowed"):
+        if written[:1].isspace():
+            return line, "this line is indented more than the key above it: remove the spaces at its start"
+        return line, "the value contains ': ': put the whole value in quotes (title: \"Billing: refunds\")"
+    if problem.startswith("found character") and "cannot start any token" in problem:
+        character = problem.split("'")[1] if "'" in problem else "this character"
+        return line, f"a value cannot start with '{character}': put the whole value in quotes"
+    if problem.startswith("expected <block end>") or problem.startswith("did not find expected key"):
+        return line, "text after a quoted value, or a line indented differently from the keys around it"
+    if context and opened != line:
+        problem += f" ({context} on line {opened})"
     return line, problem

@@ -108,9 +108,9 @@ def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(
     report, changed = watcher.wait_for_build(builds)
     assert changed == {"account/reset-password.md"}
     assert [str(problem) for problem in report.problems if problem.path == "account/reset-password.md"] == [
-        "account/reset-password.md:3: error: invalid YAML in front matter: expected ',' or ']', but got "
-        "'<stream end>' (while parsing a flow sequence on line 2)",
-        "account/reset-password.md:3: warning: the last good version stays published until the errors above are fixed",
+        "account/reset-password.md:2: error: invalid YAML in front matter: "
+        "the '[' opened on this line is never closed with ']'",
+        "account/reset-password.md:2: warning: the last good version stays published until the errors above are fixed",
     ]
     center = watcher.live.get()
     assert center.article("reset-password") is not None

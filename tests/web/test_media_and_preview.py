@@ -75,7 +75,7 @@ def test_preview_shows_the_problems_of_a_broken_save(
     article.write_text(article.read_text().replace("title: Reset your password", "title: [broken"))
     build_index(built_settings, fake_embedder, show_progress=False)
     text = make_app(preview=True).test_client().get("/preview/reset-password").get_data(as_text=True)
-    assert "account/reset-password.md:3: error: invalid YAML in front matter" in text
+    assert "account/reset-password.md:2: error: invalid YAML in front matter: the '[' opened on this line" in text
     assert "the last good version stays published until the errors above are fixed" in text
     assert "Request a reset link" in text  # the last good version
 
