@@ -12,43 +12,19 @@ from typing import Any, TypeVar
 import click
 
 from kb import __version__
-from kb.config import SearchMode, Settings, env_variable, unknown_variable_warnings
+from kb.config import SearchMode, Settings, unknown_variable_warnings
 from kb.content.articles import Visibility
 from kb.errors import ArticleError, KbError
 from kb.index.embedder import make_embedder
 from kb.search.service import Audience
+from kb_cli.authoring_commands import import_command, new
 from kb_cli.contact_commands import contact
 from kb_cli.database_commands import agents, db
+from kb_cli.options import env_and_default, location_options
 from kb_cli.purge_command import purge
-from kb_cli.report_command import from_gap_options, gap_for_new_article, report
+from kb_cli.report_command import report
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def env_and_default(name: str) -> str:
-    """'env KB_NAME; default VALUE' for an option's help, from the settings registry."""
-    return f"env {env_variable(name)}; default {getattr(Settings(), name)}"
-
-
-def location_options(function: F) -> F:
-    """--articles, --index and --model, each defaulting to its KB_* variable, then to the built-in default."""
-    function = click.option(
-        "--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL]."
-    )(function)
-    function = click.option(
-        "--index",
-        "index",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help=f"Index folder [{env_and_default('index')}].",
-    )(function)
-    function = click.option(
-        "--articles",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help=f"Articles folder [{env_and_default('articles')}].",
-    )(function)
-    return function
 
 
 class KbGroup(click.Group):
@@ -176,39 +152,6 @@ def check(
         )
     if report.errors:
         sys.exit(1)
-
-
-@cli.command()
-@click.argument("title", required=False)
-@click.option(
-    "--category",
-    metavar="NAME",
-    default=None,
-    help="Category folder to create the article in (its slug); the articles folder itself by default.",
-)
-@click.option(
-    "--articles",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help=f"Articles folder [{env_and_default('articles')}].",
-)
-@from_gap_options
-def new(title: str | None, category: str | None, articles: Path | None, gap: str | None, **gap_source: Any) -> None:
-    """Create an article for TITLE from a template, and print its path.
-
-    With --from-gap ID the content gap's most central phrasing is the title (unless TITLE is given)
-    and its other phrasings fill the `questions:` list.
-    """
-    from kb.authoring.scaffold import create_article
-
-    settings = load_settings(articles=articles)
-    questions: list[str] = []
-    if gap is not None:
-        found = gap_for_new_article(gap, **gap_source)
-        title, questions = title or found.title, found.questions
-    if title is None:
-        raise click.UsageError("give the article's TITLE, or --from-gap ID")
-    click.echo(str(create_article(settings.articles, title, category, questions=questions)))
 
 
 @cli.command()
@@ -397,6 +340,8 @@ def watch(articles: Path | None, index: Path | None, model: str | None) -> None:
     run_watcher(settings)
 
 
+cli.add_command(new)
+cli.add_command(import_command)
 cli.add_command(agents)
 cli.add_command(contact)
 db.add_command(purge)

@@ -280,7 +280,9 @@ def test_check_queries_fail_with_their_lines(runner: CliRunner, articles_dir: Pa
     assert result.stderr == "5 articles checked: 9 error(s), 0 warning(s)\n"
 
 
-def test_new_creates_an_article_that_passes_check(runner: CliRunner, articles_dir: Path) -> None:
+def test_new_creates_a_draft_that_passes_check_until_it_is_published_with_its_placeholders(
+    runner: CliRunner, articles_dir: Path
+) -> None:
     result = runner.invoke(cli, ["new", "Export your data", "--category", "Account", "--articles", str(articles_dir)])
     assert result.exit_code == 0, result.output
     created = articles_dir / "account" / "export-your-data.md"
@@ -288,11 +290,43 @@ def test_new_creates_an_article_that_passes_check(runner: CliRunner, articles_di
     text = created.read_text(encoding="utf-8")
     assert text.startswith("---\ntitle: Export your data\n")
     assert "\ntags: []\n" in text and "\n## " in text
-    check = runner.invoke(cli, ["check", "--articles", str(articles_dir)])
+    assert "\ndraft: true  # only the preview shows it; delete this line to publish\n" in text
+    check = runner.invoke(cli, ["check", "--no-similarity", "--articles", str(articles_dir)])
     assert check.exit_code == 0
     assert check.stdout == (
         "account/export-your-data.md:2: warning: no summary: search results and lists show the first sentence instead\n"
     )
+    created.write_text(text.replace("draft: true", "draft: false"), encoding="utf-8")
+    published = runner.invoke(cli, ["check", "--no-similarity", "--articles", str(articles_dir)])
+    assert published.exit_code == 1
+    assert published.stdout.splitlines()[1] == (
+        "account/export-your-data.md:10: error: placeholder text from `kb new` in a published article (3 place(s), "
+        "the first here): write the real text, or keep it a draft (draft: true)"
+    )
+
+
+def test_new_warns_about_a_new_category_and_a_title_in_use_and_takes_the_common_options(
+    runner: CliRunner, articles_dir: Path, tmp_path: Path
+) -> None:
+    (articles_dir / "billing-and-plans").mkdir()
+    (articles_dir / "billing-and-plans" / "refunds.md").write_text("---\ntitle: Refunds\n---\nText.\n")
+    result = runner.invoke(
+        cli,
+        ["new", "refunds", "--category", "plans", "--summary", "How refunds work.", "--tag", "money", "--tag",
+         "refund", "--articles", str(articles_dir), "--index", str(tmp_path / "index")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: category 'plans' is new and gets a folder of its own: did you mean billing-and-plans?\n"
+        "Warning: an article titled 'Refunds' already exists: billing-and-plans/refunds.md\n"
+    )
+    created = articles_dir / "plans" / "refunds-2.md"
+    assert result.stdout == f"{created}\n"
+    assert "\nsummary: How refunds work.\ntags: [money, refund]\n" in created.read_text(encoding="utf-8")
+    by_name = runner.invoke(
+        cli, ["new", "Card declined", "--category", "Billing and plans", "--articles", str(articles_dir)]
+    )
+    assert (by_name.stdout, by_name.stderr) == (f"{articles_dir / 'billing-and-plans' / 'card-declined.md'}\n", "")
 
 
 def test_new_never_reuses_a_taken_slug(runner: CliRunner, articles_dir: Path) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import numpy as np
 
+from kb.authoring.scaffold import PLACEHOLDERS
 from kb.authoring.slug_history import historical_slugs
 from kb.content.articles import Article
 from kb.content.chunking import Chunk, ChunkKind
@@ -148,10 +149,36 @@ def renamed_without_alias(compiled: CompiledHelpCenter, root: Path) -> list[Prob
     return problems
 
 
+def placeholder_text(compiled: CompiledHelpCenter) -> list[Problem]:
+    """An error for each `kb new` placeholder left in an article that is not a draft."""
+    problems = []
+    for item in compiled.articles:
+        article = item.article
+        if article.draft:
+            continue
+        lines = [
+            article.body_start_line + offset
+            for offset, line in enumerate(article.body.split("\n"))
+            if any(placeholder in line for placeholder in PLACEHOLDERS)
+        ]
+        if lines:
+            problems.append(
+                Problem(
+                    article.path,
+                    lines[0],
+                    Severity.ERROR,
+                    f"placeholder text from `kb new` in a published article ({len(lines)} place(s), the first "
+                    "here): write the real text, or keep it a draft (draft: true)",
+                )
+            )
+    return problems
+
+
 def writing_problems(compiled: CompiledHelpCenter, root: Path) -> list[Problem]:
     """Every rule that needs no embedding model, for the articles compiled from `root`."""
     return (
-        missing_sections(compiled)
+        placeholder_text(compiled)
+        + missing_sections(compiled)
         + empty_articles(compiled)
         + missing_summaries(compiled)
         + renamed_without_alias(compiled, root)

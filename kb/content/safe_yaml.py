@@ -107,7 +107,10 @@ def describe_error(error: yaml.YAMLError, text: str = "") -> tuple[int, str]:
         bracket, closing = ("[", "]") if "sequence" in context else ("{", "}")
         return opened, f"the '{bracket}' opened on this line is never closed with '{closing}'"
     if "simple key" in context:
-        return opened, "this line is neither 'key: value' nor a list entry '- value' (a ':' or a space after '-' missing?)"
+        return (
+            opened,
+            "this line is neither 'key: value' nor a list entry '- value' (a ':' or a space after '-' missing?)",
+        )
     if "'\\t'" in problem:
         return line, "a tab character: YAML indents with spaces only"
     if problem.startswith("mapping values are not allowed"):

@@ -23,7 +23,9 @@ CALLOUT = (
     '<div class="admonition warning">\n<p class="admonition-title">Warning</p>\n'
     "<p>Deleting your account <strong>erases</strong> every item in your vault.</p>\n</div>"
 )
-TEMPLATE_SYNTAX = re.compile(r"\{%|%\}|\{\{|\}\}|\{:|^:::|\[!\w+\]|^!!!|^\?\?\?|kb-site:|\{#[\w-]+\}|<Tab", re.MULTILINE)
+TEMPLATE_SYNTAX = re.compile(
+    r"\{%|%\}|\{\{|\}\}|\{:|^:::|\[!\w+\]|^!!!|^\?\?\?|kb-site:|\{#[\w-]+\}|<Tab", re.MULTILINE
+)
 CODE = re.compile(r"<code[^>]*>.*?</code>", re.DOTALL)
 
 
@@ -151,10 +153,13 @@ def test_no_template_syntax_reaches_a_page_a_summary_or_the_search_text(name: st
 def test_old_site_links_images_and_kramdown_anchors_resolve() -> None:
     pages = {item.article.slug: item.rendered.html for item in compile_generator("jekyll").articles}
     reset = pages["reset-master-password"]
-    assert '<a href="/articles/admin-recovery#before-you-start" rel="noopener noreferrer">recover your account</a>' in reset
+    assert (
+        '<a href="/articles/admin-recovery#before-you-start" rel="noopener noreferrer">recover your account</a>'
+        in reset
+    )
     assert '<img alt="Reset screen" src="/media/images/account/reset.png">' in reset
     assert '<a href="/articles/admin-recovery" rel="noopener noreferrer">the glossary</a>' in reset
-    assert 'target' not in reset
+    assert "target" not in reset
     # kb's anchor stays the heading's id; the kramdown form lands on the same heading.
     assert '<h2 id="users-groups"><a id="users--groups" rel="noopener noreferrer"></a>Users &amp; groups' in reset
     assert '<a href="/articles/reset-master-password#users--groups"' in pages["admin-recovery"]
@@ -182,9 +187,9 @@ def test_kramdown_attributes_are_dropped_and_never_get_past_the_sanitizer() -> N
 
     body = (
         '[site](https://example.com){: onclick="alert(1)" href="javascript:alert(1)" target="_blank"}\n'
-        "{: .warning style=\"color: red\"}\n\n"
+        '{: .warning style="color: red"}\n\n'
         "{::nomarkdown}<script>alert(2)</script>{:/nomarkdown}\n\n"
-        "## Heading {: #custom onmouseover=\"alert(3)\"}\n"
+        '## Heading {: #custom onmouseover="alert(3)"}\n'
     )
     html = render_markdown(body).html
     assert html == (
