@@ -18,7 +18,7 @@ from kb.content.compiler import compile_help_center
 from kb.content.problems import Problem
 from kb.errors import KbError
 from kb.index.embedder import Embedder
-from kb.index.format import CURRENT_LINK, current_build, load_published_index
+from kb.index.format import ARTICLES_FILE, CURRENT_LINK, current_build, load_published_index, read_articles
 from kb.search.service import SearchService
 
 
@@ -75,6 +75,14 @@ def check_golden_queries(
     return sorted(problems, key=lambda problem: problem.line or 0), scratch_settings.index
 
 
+def published_paths(index_dir: Path) -> set[str]:
+    """Paths of the articles the live build publishes: of two files that claim one slug, they keep it."""
+    try:
+        return {record.path for record in read_articles(current_build(index_dir) / ARTICLES_FILE).values()}
+    except (KbError, OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
 def run_check(
     settings: Settings,
     embedder: Embedder | None = None,
@@ -87,7 +95,7 @@ def run_check(
     `queries_file` is; both need `embedder`. Vectors of unchanged chunks come from the published
     index, so only new or edited sections go through the model.
     """
-    compiled = compile_help_center(settings.articles, settings)
+    compiled = compile_help_center(settings.articles, settings, established=published_paths(settings.index))
     problems = list(compiled.problems) + writing_problems(compiled, settings.articles)
     query_problems: list[Problem] = []
     with tempfile.TemporaryDirectory(prefix="kb-check-") as scratch:

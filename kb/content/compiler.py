@@ -8,7 +8,7 @@ import os
 import posixpath
 import re
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
@@ -370,15 +370,20 @@ def compile_help_center(
     settings: Settings,
     cache: CompileCache | None = None,
     published: Mapping[str, PublishedVersion] | None = None,
+    established: Collection[str] = (),
 ) -> CompiledHelpCenter:
     """Load, validate, render and chunk every article under `root`; bad articles are skipped.
 
     With a `cache`, only articles whose text (or whose link targets) changed are parsed and rendered.
     `published` (by path) holds the live build's articles: the version of a file that is now
     invalid stays published (see `keep_published_versions`), and links to it still resolve.
+    Of two articles that claim one slug or alias, the one published (or in `established`) keeps it.
     """
     loaded = load_articles(
-        root, cache.parsed if cache is not None else None, cache.last_good if cache is not None else None
+        root,
+        cache.parsed if cache is not None else None,
+        cache.last_good if cache is not None else None,
+        established={*(published or ()), *established},
     )
     kept_versions, notes = keep_published_versions(loaded, published or {})
     problems = loaded.problems + notes

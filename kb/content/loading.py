@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -108,22 +108,27 @@ ParseCache = dict[str, tuple[str, "Article | None", list[Problem]]]  # path -> (
 
 
 def load_articles(
-    root: Path, cache: ParseCache | None = None, last_good: dict[str, Article] | None = None
+    root: Path,
+    cache: ParseCache | None = None,
+    last_good: dict[str, Article] | None = None,
+    established: Collection[str] = (),
 ) -> LoadResult:
     """Read every article under `root`; invalid ones are reported and skipped, the rest kept.
 
     `cache` keeps each file's parse between calls, so an unchanged file is not parsed again.
     `last_good` remembers each file's last valid version: a file that turns invalid is reported
     and its last valid version used instead, so a half-finished edit never unpublishes an article.
+    When two articles claim the same slug or alias, the established one keeps it (a path in
+    `established`: the live build's articles; else the first path) and the other one is reported.
 
     Raises:
         ArticleError: `root` is not a folder.
     """
     if not root.is_dir():
         raise ArticleError(str(root), None, "articles folder not found")
-    articles: list[Article] = []
     category_names, problems = read_category_names(root)
     owners: dict[str, str] = {}  # slug or alias -> path of the article that claimed it first
+    candidates: list[Article] = []  # valid articles, before their names are claimed
     seen: set[str] = set()
     hiding: set[str] = set()
     for file in article_files(root):
@@ -165,13 +170,17 @@ def load_articles(
                 )
         if article is None:
             continue
+        candidates.append(article)
+    claimed: set[str] = set()
+    for article in sorted(candidates, key=lambda article: (article.path not in established, article.path)):
         clashes = claim_names(article, owners)
         if clashes:
             problems.extend(clashes)
             if not article.is_public:
-                hiding.add(path)  # the published version must not stay public because of this error
+                hiding.add(article.path)  # the published version must not stay public because of this error
             continue
-        articles.append(article)
+        claimed.add(article.path)
+    articles = [article for article in candidates if article.path in claimed]
     for remembered in (cache, last_good):
         for gone in set(remembered or ()) - seen:
             del remembered[gone]  # type: ignore[union-attr]
@@ -233,7 +242,7 @@ def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
 
 
 def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:
-    """Reserve the article's slug and aliases; report any already taken by an earlier file."""
+    """Reserve the article's slug and aliases; one error for each already taken by an established file."""
     clashes = []
     if article.slug in owners:
         key = "slug" if "slug" in article.key_lines else "title"
@@ -242,7 +251,8 @@ def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:
                 article.path,
                 article.line_of(key),
                 Severity.ERROR,
-                f"duplicate slug '{article.slug}': already used by {owners[article.slug]}",
+                f"duplicate slug '{article.slug}': already used by {owners[article.slug]}; "
+                "this article stays unpublished until its slug changes",
             )
         )
     seen_aliases = set()

@@ -263,3 +263,24 @@ def test_an_edit_that_hides_an_article_but_takes_a_used_alias_hides_it(
     center = LiveHelpCenter(settings, fake_embedder).get()
     assert center.article("invoice-basics") is None
     assert center.article("invoice-basics", Audience.AGENT) is not None
+
+
+def test_a_new_file_that_takes_an_articles_alias_is_one_error_and_the_established_article_stays(
+    settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    billing = settings.articles / "billing"
+    (billing / "pricing.md").write_text(
+        "---\ntitle: Pricing\naliases: [plans]\n---\nOur plans cost little and include a xylophone.\n"
+    )
+    build_index(settings, fake_embedder, show_progress=False)
+    # A new file sorting before it, whose slug is the established article's alias.
+    (billing / "plans.md").write_text("---\ntitle: Plans\n---\nA duplicate about a xylophone.\n")
+    report = build_index(settings, fake_embedder, show_progress=False)
+    assert [str(problem) for problem in report.problems if "plans" in problem.message] == [
+        "billing/plans.md:2: error: duplicate slug 'plans': already used by billing/pricing.md; "
+        "this article stays unpublished until its slug changes"
+    ]
+    index = load_published_index(settings.index)
+    assert index.articles["pricing"].path == "billing/pricing.md"
+    assert "plans" not in index.articles
+    assert index.aliases["plans"] == "pricing"

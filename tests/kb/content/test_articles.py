@@ -38,7 +38,8 @@ def test_broken_articles_are_reported_with_path_and_line() -> None:
         "article_without_front_matter.md:1: error: missing front matter: the file must start with a '---' line"
     ]
     assert found["valid_article_duplicate_slug.md"] == [
-        "valid_article_duplicate_slug.md:3: error: duplicate slug 'valid-article': already used by valid_article.md"
+        "valid_article_duplicate_slug.md:3: error: duplicate slug 'valid-article': already used by valid_article.md; "
+        "this article stays unpublished until its slug changes"
     ]
 
 

@@ -39,12 +39,27 @@ def test_broken_links_and_missing_related_articles_are_reported_with_lines(tmp_p
     assert 'href="/articles/b"' in article.rendered.html
 
 
+def test_a_mistyped_slug_link_is_an_error_not_a_link_that_404s(tmp_path: Path) -> None:
+    (tmp_path / "compare-plans.md").write_text("---\ntitle: Compare plans\naliases: [plans]\n---\n## Annual\n\nText.\n")
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: A\n---\nSee [plans](compare-plan),\n[annual](compare-plan#annual), [by alias](plans#annual),\n"
+        "[a page](contact-us.html) and [mail](mailto:help@example.com).\n"
+    )
+    compiled = compile_folder(tmp_path)
+    assert [str(problem) for problem in compiled.problems] == [
+        "a.md:4: error: link to missing article 'compare-plan'",
+        "a.md:5: error: link to missing article 'compare-plan#annual'",
+    ]
+    html = next(item for item in compiled.articles if item.article.slug == "a").rendered.html
+    assert '<a href="/articles/compare-plans#annual" rel="noopener noreferrer">by alias</a>' in html
+
+
 def test_one_broken_article_leaves_the_others_compiled(tmp_path: Path) -> None:
     (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## Part\n\nWords.\n")
     (tmp_path / "bad.md").write_text("---\ntitle: [unclosed\n---\n")
     compiled = compile_folder(tmp_path)
     assert [item.article.slug for item in compiled.articles] == ["good"]
-    assert [(problem.path, problem.line) for problem in compiled.errors] == [("bad.md", 3)]
+    assert [(problem.path, problem.line) for problem in compiled.errors] == [("bad.md", 2)]  # the '[' line
 
 
 def test_related_may_name_an_old_slug_of_an_article(tmp_path: Path) -> None:
