@@ -1,21 +1,42 @@
-"""Articles as writers and agents see them: drafts and internal ones too, with banners for their state."""
+"""Articles as writers see them: drafts and internal ones too, banners for their state and their file's
+problems, an article that cannot be built shown as its errors, and a reload after every build."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import PurePosixPath
 
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
+
+from kb.content.problems import Problem
+from kb.content.slugs import slugify
 from kb.search.service import Audience
-from web.state import help_center
+from web.state import help_center, live_help_center, settings
 
 blueprint = Blueprint("preview", __name__)
+SLUG_LINE = re.compile(r"^slug:\s*['\"]?([a-z0-9-]+)['\"]?\s*(?:#.*)?$", re.MULTILINE)
+EVENT_POLL_SECONDS = 0.5
+EVENT_STREAM_SECONDS = 55  # then the browser's EventSource reconnects by itself
 
 
-def render_any_article(slug: str) -> str:
+def render_any_article(slug: str) -> str | tuple[str, int]:
     """Any article, draft or internal, with a banner for its state and for each problem in its file."""
     center = help_center()
+    # Only the writers' preview reloads itself; agents read the same page without it.
+    events = url_for("preview.events") if blueprint.name in current_app.blueprints else None
     record = center.article_or_renamed(slug, Audience.PREVIEW)
     if record is None:
-        abort(404, description="We couldn't find that article.")
+        problems = problems_of_unbuilt_file(slug, center.index.problems) if events is not None else []
+        if not problems:
+            abort(404, description="We couldn't find that article.")
+        # A file that never built (a new file with broken front matter) has no page: its errors are the page.
+        page = render_template(
+            "preview_problems.html", slug=slug, problems=problems, build_id=center.build_id, preview_events=events
+        )
+        return page, 404
     problems = [problem for problem in center.index.problems if problem.path == record.path]
     toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
     return render_template(
@@ -25,11 +46,51 @@ def render_any_article(slug: str) -> str:
         toc=toc,
         related=center.related(record, Audience.PREVIEW),
         preview=True,
+        build_id=center.build_id,
+        preview_events=events,
         problems=problems,
     )
 
 
+def problems_of_unbuilt_file(slug: str, problems: list[Problem]) -> list[Problem]:
+    """The problems of the files that would have the slug `slug`: by file name, or by a `slug:` line."""
+    paths = {problem.path for problem in problems}
+    root = settings().articles
+    matching = set()
+    for path in paths:
+        if slugify(PurePosixPath(path).stem) == slug:
+            matching.add(path)
+            continue
+        try:
+            written = SLUG_LINE.search((root / path).read_text(encoding="utf-8")[:4000])
+        except (OSError, UnicodeDecodeError):
+            continue
+        if written is not None and written.group(1) == slug:
+            matching.add(path)
+    return [problem for problem in problems if problem.path in matching]
+
+
 @blueprint.get("/<slug>")
-def article(slug: str) -> str:
+def article(slug: str) -> str | tuple[str, int]:
     """Writer preview (KB_PREVIEW, for a writer's own machine)."""
     return render_any_article(slug)
+
+
+@blueprint.get("/events")
+def events() -> Response:
+    """Server-sent events: `build` with the new build's id whenever one is published after `since`."""
+    since = request.args.get("since", "")
+
+    def stream() -> Iterator[str]:
+        deadline = time.monotonic() + EVENT_STREAM_SECONDS
+        yield "retry: 1000\n\n"
+        while time.monotonic() < deadline:
+            build_id = live_help_center().get().build_id
+            if build_id != since:
+                yield f"event: build\ndata: {json.dumps(build_id)}\n\n"
+                return
+            time.sleep(EVENT_POLL_SECONDS)
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -75,9 +75,47 @@ def test_preview_shows_the_problems_of_a_broken_save(
     article.write_text(article.read_text().replace("title: Reset your password", "title: [broken"))
     build_index(built_settings, fake_embedder, show_progress=False)
     text = make_app(preview=True).test_client().get("/preview/reset-password").get_data(as_text=True)
-    assert "account/reset-password.md:2: error: invalid YAML in front matter: the '[' opened on this line" in text
+    assert (
+        "account/reset-password.md:2: error: invalid YAML in front matter: the &#39;[&#39; opened on this line" in text
+    )
     assert "the last good version stays published until the errors above are fixed" in text
     assert "Request a reset link" in text  # the last good version
+
+
+def test_preview_shows_the_errors_of_a_new_file_that_never_built(
+    built_settings: Settings, fake_embedder: FakeEmbedder, make_app: AppFactory
+) -> None:
+    (built_settings.articles / "account" / "export-data.md").write_text("---\ntitle: Export: data\n---\nText.\n")
+    (built_settings.articles / "account" / "named.md").write_text("---\nslug: keep-it\ntitle: [x\n---\nText.\n")
+    build_index(built_settings, fake_embedder, show_progress=False)
+    client = make_app(preview=True).test_client()
+    page = client.get("/preview/export-data")
+    assert page.status_code == 404
+    text = page.get_data(as_text=True)
+    assert "This article cannot be built yet" in text
+    assert "account/export-data.md:2: error: invalid YAML in front matter: the value contains &#39;: &#39;" in text
+    assert "We couldn&#39;t find that article" not in text
+    assert "account/named.md:3: error" in client.get("/preview/keep-it").get_data(as_text=True)
+    assert "cannot be built" not in client.get("/preview/no-such-article").get_data(as_text=True)
+    # Customers and agents never see a file's errors.
+    assert "export-data.md" not in make_app().test_client().get("/articles/export-data").get_data(as_text=True)
+
+
+def test_the_preview_reloads_itself_when_a_new_build_is_published(
+    built_settings: Settings, fake_embedder: FakeEmbedder, make_app: AppFactory
+) -> None:
+    app = make_app(preview=True)
+    client = app.test_client()
+    page = client.get("/preview/reset-password").get_data(as_text=True)
+    build_id = app.extensions["kb"].get().build_id
+    assert f'data-preview-build="{build_id}" data-preview-events="/preview/events"' in page
+    assert '<script src="/static/preview.js" defer></script>' in page
+    assert "EventSource" in client.get("/static/preview.js").get_data(as_text=True)
+    stale = client.get("/preview/events?since=an-older-build")
+    assert stale.mimetype == "text/event-stream"
+    assert stale.get_data(as_text=True) == f'retry: 1000\n\nevent: build\ndata: "{build_id}"\n\n'
+    # Without the preview, an agent's view of the same page has no reloading script.
+    assert "preview.js" not in make_app().test_client().get("/articles/reset-password").get_data(as_text=True)
 
 
 def cache_control(response: TestResponse) -> set[str]:
