@@ -104,6 +104,14 @@ class NewArticleError(KbError):
     exit_code = 2
 
 
+class ExportError(KbError):
+    """`kb import` cannot read the export it was given (not JSON, or without the lists it needs)."""
+
+    code = "invalid_export"
+    http_status = 500  # only the CLI raises it: a server that meets one has a bug
+    exit_code = 2
+
+
 class DatasetError(KbError):
     """A BEIR-layout folder is missing a file or has a malformed line, or a golden-queries file an invalid entry."""
 

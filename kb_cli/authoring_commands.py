@@ -89,6 +89,5 @@ def import_zendesk(export: Path, articles: Path | None, index: Path | None, mode
         click.echo(f"{len(report.attachments)} attachment(s) to fetch and put beside the articles:", err=True)
         for url, target in report.attachments:
             click.echo(f"  {url} -> {target}", err=True)
-    click.echo(
-        f"{len(report.written)} article(s) written to {settings.articles}; run `kb check` and `kb index`", err=True
-    )
+    articles_written = sum(path.suffix == ".md" for path in report.written)
+    click.echo(f"{articles_written} article(s) written to {settings.articles}; run `kb check` and `kb index`", err=True)

@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         errors,
         feedback,
         insights,
+        legacy,
         media,
         pages,
         preview,
@@ -87,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     app.register_blueprint(agent.blueprint, url_prefix="/agent")
     app.register_blueprint(insights.blueprint, url_prefix="/insights")
     app.register_blueprint(media.blueprint)
+    app.register_blueprint(legacy.blueprint)
     if settings.preview:
         app.register_blueprint(preview.blueprint, url_prefix="/preview")
     app.register_blueprint(api.blueprint, url_prefix="/api")
