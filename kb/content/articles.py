@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.content.front_matter import FieldReader, is_text_like, parse_article_text, type_name
+from kb.content.front_matter import TITLE_HEADING, FieldReader, is_text_like, parse_article_text, type_name
 from kb.content.generators import adopt_generator_keys, as_order
 from kb.content.problems import Problem, Severity
 from kb.content.slugs import SLUG_PATTERN, humanize, slugify
@@ -32,6 +32,7 @@ HIDING_KEYS = ("visibility", "draft")
 # How alike a key must be to a hiding key to be taken for it: 'Visibility', 'visiblity', 'darft'.
 HIDING_KEY_LIKENESS = 0.8
 FALSE_WORDS = frozenset({"false", "no", "off"})  # YAML's spellings of false
+INDEX_STEMS = frozenset({"index", "readme"})  # a folder's own page: its slug is the folder's name
 QUESTION_KEYS = frozenset({"question", "section"})
 KNOWN_KEYS = frozenset(
     {
@@ -103,6 +104,13 @@ def read_article(
         metadata, key_lines, body, body_start_line = parse_article_text(text, path)
     except ArticleError as error:
         return None, [Problem(error.path, error.line, Severity.ERROR, error.message)]
+    if "title" not in metadata:
+        titled = TITLE_HEADING.match(body)
+        if titled is not None:  # MkDocs' way: the first line, a '#' heading, is the title
+            metadata = {**metadata, "title": titled.group(1).strip()}
+            key_lines = {**key_lines, "title": body_start_line + body[: titled.start(1)].count("\n")}
+            body_start_line += body[: titled.end()].count("\n")
+            body = body[titled.end() :]
     adopted = adopt_generator_keys(metadata, key_lines)
     metadata, key_lines = adopted.metadata, adopted.key_lines
     fields = FieldReader(metadata, key_lines, path)
@@ -134,6 +142,8 @@ def read_article(
         fields.fail("title", "'title' must not be empty")
 
     file_stem = Path(path).stem
+    if file_stem.lower() in INDEX_STEMS and len(Path(path).parts) > 1:
+        file_stem = Path(path).parts[-2]  # Hugo's page bundles, MkDocs' and Docusaurus' folder pages
     slug = fields.string("slug", default=slugify(file_stem))
     if not SLUG_PATTERN.match(slug):
         if "slug" in metadata:

@@ -40,6 +40,9 @@ CALLOUT_KINDS = {
 }
 LIQUID_CALLOUTS = ("callout", "alert", "note", "tip", "warning", "important", "caution", "danger", "info", "hint")
 HUGO_CALLOUTS = LIQUID_CALLOUTS + ("notice", "admonition", "callout", "hint")
+# A fence's info string as Hugo, Docusaurus and MkDocs write it (```js title="app.js" {linenos=true}):
+# Python-Markdown takes only the language, and without this would not see a fence at all.
+FENCE_INFO = re.compile(r"^( {0,3}(?:`{3,}|~{3,}))[ \t]*\{?\.?([\w#+-]*)\b[^\n`]*$", re.MULTILINE)
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})")
 RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)
 COMMENTS = re.compile(
@@ -289,6 +292,7 @@ def translate(body: str) -> Translated:
         return f"\x00raw{len(raw_blocks) - 1}\x00"
 
     text = RAW.sub(keep_raw, body)
+    text = FENCE_INFO.sub(r"\1\2", text)
     text = HIGHLIGHT.sub(
         lambda match: (
             f"```{match.group(1) or match.group(3)}\n{(match.group(2) or match.group(4)).strip(chr(10))}\n```"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import frontmatter
@@ -14,6 +15,7 @@ from kb.content.slugs import SLUG_PATTERN
 from kb.errors import ArticleError
 
 FRONT_MATTER = frontmatter.YAMLHandler()
+TITLE_HEADING = re.compile(r"\A\s*^#[ \t]+(.+?)[ \t#]*$\n?", re.MULTILINE)
 
 
 def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
@@ -26,7 +28,9 @@ def parse_article_text(text: str, path: str) -> tuple[dict[str, Any], dict[str, 
     """
     text = text.lstrip("\ufeff")
     if not FRONT_MATTER.detect(text):
-        raise ArticleError(path, 1, "missing front matter: the file must start with a '---' line")
+        if TITLE_HEADING.match(text) is None:
+            raise ArticleError(path, 1, "missing front matter: the file must start with a '---' line")
+        return {}, {}, text, 1  # MkDocs' way: no front matter, the title is the first '#' heading
     try:
         front_matter, body = FRONT_MATTER.split(text)
     except ValueError:

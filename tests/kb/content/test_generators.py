@@ -197,3 +197,33 @@ def test_kramdown_attributes_are_dropped_and_never_get_past_the_sanitizer() -> N
         '<h2 id="custom"><a id="heading" rel="noopener noreferrer"></a>Heading'
         '<a class="headerlink" href="#custom" title="Link to this section" rel="noopener noreferrer">#</a></h2>'
     )
+
+
+def test_a_file_without_front_matter_takes_its_title_from_its_first_heading(tmp_path: Path) -> None:
+    (tmp_path / "setup").mkdir()
+    (tmp_path / "setup" / "install.md").write_text("\n# Install the app\n\nRun the installer.\n")
+    (tmp_path / "setup" / "notes.md").write_text("Just text.\n\n# A heading later\n")
+    (tmp_path / "setup" / "blog.md").write_text("---\ndate: 2022-09-12\ndescription: News.\n---\n\n# Blog\nPosts.\n")
+    loaded = load_articles(tmp_path)
+    assert [
+        (article.slug, article.title, article.line_of("title"), article.body, article.body_start_line, article.summary)
+        for article in loaded.articles
+    ] == [
+        ("blog", "Blog", 6, "Posts.\n", 7, "News."),
+        ("install", "Install the app", 2, "\nRun the installer.\n", 3, ""),
+    ]
+    assert [str(problem) for problem in loaded.problems] == [
+        "setup/notes.md:1: error: missing front matter: the file must start with a '---' line"
+    ]
+
+
+def test_a_folder_page_takes_the_folders_name_as_its_slug(tmp_path: Path) -> None:
+    (tmp_path / "guides" / "image-processing").mkdir(parents=True)
+    (tmp_path / "guides" / "image-processing" / "index.md").write_text("---\ntitle: Images\n---\nText.\n")
+    (tmp_path / "guides" / "README.md").write_text("---\ntitle: Guides\n---\nText.\n")
+    (tmp_path / "index.md").write_text("---\ntitle: Home\n---\nText.\n")
+    assert sorted(article.slug for article in load_articles(tmp_path).articles) == [
+        "guides",
+        "image-processing",
+        "index",
+    ]
