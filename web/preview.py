@@ -22,21 +22,12 @@ EVENT_POLL_SECONDS = 0.5
 EVENT_STREAM_SECONDS = 55  # then the browser's EventSource reconnects by itself
 
 
-def render_any_article(slug: str) -> str | tuple[str, int]:
+def render_any_article(slug: str) -> str:
     """Any article, draft or internal, with a banner for its state and for each problem in its file."""
     center = help_center()
-    # Only the writers' preview reloads itself; agents read the same page without it.
-    events = url_for("preview.events") if blueprint.name in current_app.blueprints else None
     record = center.article_or_renamed(slug, Audience.PREVIEW)
     if record is None:
-        problems = problems_of_unbuilt_file(slug, center.index.problems) if events is not None else []
-        if not problems:
-            abort(404, description="We couldn't find that article.")
-        # A file that never built (a new file with broken front matter) has no page: its errors are the page.
-        page = render_template(
-            "preview_problems.html", slug=slug, problems=problems, build_id=center.build_id, preview_events=events
-        )
-        return page, 404
+        abort(404, description="We couldn't find that article.")
     problems = [problem for problem in center.index.problems if problem.path == record.path]
     toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
     return render_template(
@@ -47,9 +38,14 @@ def render_any_article(slug: str) -> str | tuple[str, int]:
         related=center.related(record, Audience.PREVIEW),
         preview=True,
         build_id=center.build_id,
-        preview_events=events,
+        preview_events=events_url(),
         problems=problems,
     )
+
+
+def events_url() -> str | None:
+    """Where the page listens for new builds: only the writers' preview reloads itself, not agents' pages."""
+    return url_for("preview.events") if blueprint.name in current_app.blueprints else None
 
 
 def problems_of_unbuilt_file(slug: str, problems: list[Problem]) -> list[Problem]:
@@ -73,6 +69,19 @@ def problems_of_unbuilt_file(slug: str, problems: list[Problem]) -> list[Problem
 @blueprint.get("/<slug>")
 def article(slug: str) -> str | tuple[str, int]:
     """Writer preview (KB_PREVIEW, for a writer's own machine)."""
+    center = help_center()
+    if center.article_or_renamed(slug, Audience.PREVIEW) is None:
+        problems = problems_of_unbuilt_file(slug, center.index.problems)
+        if problems:
+            # A file that never built (a new file with broken front matter) has no page: its errors are the page.
+            page = render_template(
+                "preview_problems.html",
+                slug=slug,
+                problems=problems,
+                build_id=center.build_id,
+                preview_events=events_url(),
+            )
+            return page, 404
     return render_any_article(slug)
 
 
