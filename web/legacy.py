@@ -15,7 +15,8 @@ blueprint = Blueprint("legacy", __name__)
 def zendesk_article(locale: str, name: str) -> Response:
     """`/hc/en-us/articles/360001234-Reset-password` -> the article whose aliases keep that URL's name or id."""
     center = help_center()
-    for candidate in (slugify(name), name.split("-", 1)[0]):
+    number = name.split("-", 1)[0]
+    for candidate in (slugify(name), number if number.isdigit() else ""):  # Zendesk's ids are numbers
         slug = center.renamed_to(candidate) or (candidate if center.article(candidate) else None)
         if candidate and slug is not None:
             return redirect(url_for("pages.article", slug=slug), code=301)  # type: ignore[return-value]

@@ -3,13 +3,10 @@ problems, an article that cannot be built shown as its errors, and a reload afte
 
 from __future__ import annotations
 
-import json
 import re
-import time
-from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
 
 from kb.content.problems import Problem
 from kb.content.slugs import slugify
@@ -18,8 +15,6 @@ from web.state import help_center, live_help_center, settings
 
 blueprint = Blueprint("preview", __name__)
 SLUG_LINE = re.compile(r"^slug:\s*['\"]?([a-z0-9-]+)['\"]?\s*(?:#.*)?$", re.MULTILINE)
-EVENT_POLL_SECONDS = 0.5
-EVENT_STREAM_SECONDS = 55  # then the browser's EventSource reconnects by itself
 
 
 def render_any_article(slug: str) -> str:
@@ -45,7 +40,7 @@ def render_any_article(slug: str) -> str:
 
 def events_url() -> str | None:
     """Where the page listens for new builds: only the writers' preview reloads itself, not agents' pages."""
-    return url_for("preview.events") if blueprint.name in current_app.blueprints else None
+    return url_for("preview.build") if blueprint.name in current_app.blueprints else None
 
 
 def problems_of_unbuilt_file(slug: str, problems: list[Problem]) -> list[Problem]:
@@ -85,21 +80,9 @@ def article(slug: str) -> str | tuple[str, int]:
     return render_any_article(slug)
 
 
-@blueprint.get("/events")
-def events() -> Response:
-    """Server-sent events: `build` with the new build's id whenever one is published after `since`."""
-    since = request.args.get("since", "")
-
-    def stream() -> Iterator[str]:
-        deadline = time.monotonic() + EVENT_STREAM_SECONDS
-        yield "retry: 1000\n\n"
-        while time.monotonic() < deadline:
-            build_id = live_help_center().get().build_id
-            if build_id != since:
-                yield f"event: build\ndata: {json.dumps(build_id)}\n\n"
-                return
-            time.sleep(EVENT_POLL_SECONDS)
-
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+@blueprint.get("/build")
+def build() -> Response:
+    """The id of the published build, which the preview pages poll to reload themselves after a save."""
+    response = jsonify({"build": live_help_center().get().build_id})
     response.headers["Cache-Control"] = "no-store"
     return response

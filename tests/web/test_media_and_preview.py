@@ -101,19 +101,22 @@ def test_preview_shows_the_errors_of_a_new_file_that_never_built(
     assert "export-data.md" not in make_app().test_client().get("/articles/export-data").get_data(as_text=True)
 
 
-def test_the_preview_reloads_itself_when_a_new_build_is_published(
+def test_the_preview_page_learns_of_each_new_build_to_reload_itself(
     built_settings: Settings, fake_embedder: FakeEmbedder, make_app: AppFactory
 ) -> None:
     app = make_app(preview=True)
     client = app.test_client()
     page = client.get("/preview/reset-password").get_data(as_text=True)
     build_id = app.extensions["kb"].get().build_id
-    assert f'data-preview-build="{build_id}" data-preview-events="/preview/events"' in page
+    assert f'data-preview-build="{build_id}" data-preview-events="/preview/build"' in page
     assert '<script src="/static/preview.js" defer></script>' in page
-    assert "EventSource" in client.get("/static/preview.js").get_data(as_text=True)
-    stale = client.get("/preview/events?since=an-older-build")
-    assert stale.mimetype == "text/event-stream"
-    assert stale.get_data(as_text=True) == f'retry: 1000\n\nevent: build\ndata: "{build_id}"\n\n'
+    assert "window.location.reload()" in client.get("/static/preview.js").get_data(as_text=True)
+    published = client.get("/preview/build")
+    assert (published.get_json(), published.headers["Cache-Control"]) == ({"build": build_id}, "no-store")
+    write_article = built_settings.articles / "account" / "new-page.md"
+    write_article.write_text("---\ntitle: New page\n---\nText.\n")
+    build_index(built_settings, fake_embedder, show_progress=False)
+    assert client.get("/preview/build").get_json()["build"] not in ("", build_id)
     # Without the preview, an agent's view of the same page has no reloading script.
     assert "preview.js" not in make_app().test_client().get("/articles/reset-password").get_data(as_text=True)
 

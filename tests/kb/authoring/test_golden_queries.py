@@ -37,7 +37,7 @@ def test_a_file_that_is_no_list_is_one_error(tmp_path: Path) -> None:
     assert [str(problem) for problem in load_golden_queries(tmp_path / "mapping.yml", "mapping.yml")[1]] == [
         "mapping.yml:1: error: the file must be a list of entries with 'query' and 'expect'"
     ]
-    assert str(load_golden_queries(tmp_path / "broken.yml", "broken.yml")[1][0]).startswith("broken.yml:2: error: ")
+    assert str(load_golden_queries(tmp_path / "broken.yml", "broken.yml")[1][0]).startswith("broken.yml:1: error: ")
     assert [str(problem) for problem in load_golden_queries(tmp_path / "empty.yml", "empty.yml")[1]] == [
         "empty.yml:1: error: no queries: the file must be a list of 'query'/'expect' entries"
     ]
