@@ -115,7 +115,8 @@ FIND_DANGER = """() => {
     if (element.tagName === "META" && element.hasAttribute("http-equiv")) found.push("META http-equiv");
   }
   for (const script of document.scripts) {
-    if (script.src !== location.origin + "/static/agent.js" || script.text.trim()) {
+    const ownScripts = ["/static/agent.js", "/static/preview.js"].map((path) => location.origin + path);
+    if (!ownScripts.includes(script.src) || script.text.trim()) {
       found.push(`SCRIPT ${script.src || script.text.slice(0, 80)}`);
     }
   }
