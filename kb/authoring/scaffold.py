@@ -73,10 +73,11 @@ def yaml_line(key: str, value: object) -> str:
 def article_text(
     title: str,
     today: datetime.date,
+    questions: Sequence[str] = (),
+    *,
     summary: str | None = None,
     tags: list[str] | None = None,
     draft: bool = True,
-    questions: Sequence[str] = (),
 ) -> str:
     """The new file's text: a draft unless `draft` is false, so its placeholder text is never published.
 
@@ -168,7 +169,9 @@ def create_article(
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{slug}.md"
     with file.open("x", encoding="utf-8") as output:  # never overwrite: "x" fails on an existing file
-        output.write(article_text(title, today or datetime.date.today(), summary, tags, draft, questions))
+        output.write(
+            article_text(title, today or datetime.date.today(), questions, summary=summary, tags=tags, draft=draft)
+        )
     return file
 
 
