@@ -23,8 +23,8 @@ lint:
 test:
 	$(PYTHON) -m pytest
 
-# Everything but the tests marked slow (the real model) or defence (minutes of attacks): the loop while editing.
+# Everything but the tests marked slow (the real model), defence (minutes of attacks) or browser (Chromium): the loop while editing.
 test-fast:
-	$(PYTHON) -m pytest -m "not slow and not defence"
+	$(PYTHON) -m pytest -m "not slow and not defence and not browser"
 
 check: lint test

@@ -95,6 +95,9 @@ def article_record(compiled: CompiledArticle) -> ArticleRecord:
         media=compiled.media,
         order=article.order,
         unlisted=article.unlisted,
+        category_order=article.category_order,
+        category_description=article.category_description,
+        category_icon=article.category_icon,
     )
 
 

@@ -8,6 +8,7 @@ import enum
 import functools
 import math
 import os
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +68,14 @@ class Settings:
         "Embedding model: a local sentence-transformers directory, or the bundled all-MiniLM-L6-v2.",
     )
     site_name: str = setting("Ledgerly Help Center", "Name shown in the site header and page titles.")
+    logo: str = setting("", "Image file (SVG, PNG or WebP) shown before the site name in the header; none when empty.")
+    brand_colour: str = setting("", "Brand colour of buttons and the header, as #rrggbb (empty: the built-in blue).")
+    footer_links: str = setting(
+        "", "Links in the page footer as 'Label=URL; Label=URL' (URLs start with https://, http:// or /)."
+    )
+    theme: str = setting(
+        "", "Theme folder: its templates/ and static/ files override the built-in ones of the same name."
+    )
     max_query_length: int = setting(2000, "Longest search query accepted, in characters.", minimum=1)
     default_results: int = setting(10, "Results returned when a search names no count.", minimum=1)
     max_results: int = setting(50, "Most results one search may ask for.", minimum=1)
@@ -294,6 +303,67 @@ def data_outside_index(settings: Settings) -> str | None:
     if index != data and index not in data.parents:
         return None
     return "KB_DATA must be outside KB_INDEX: the index folder is rebuilt and may be deleted"
+
+
+BRAND_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+LOGO_SUFFIXES = (".svg", ".png", ".webp")
+MAX_FOOTER_LINKS = 12
+
+
+def parse_footer_links(text: str) -> list[tuple[str, str]]:
+    """(label, URL) pairs of KB_FOOTER_LINKS: 'Privacy=https://example.com/privacy; Status=/status'.
+
+    Raises:
+        ConfigError: an item without '=', an empty label, or a URL that is neither absolute http(s) nor site-relative.
+    """
+    links = []
+    for item in (part.strip() for part in text.split(";")):
+        if not item:
+            continue
+        label, equals, url = (piece.strip() for piece in item.partition("="))
+        if not equals or not label or not url:
+            raise ConfigError(f"KB_FOOTER_LINKS item {item!r} must read 'Label=URL'")
+        if not (url.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//"))):
+            raise ConfigError(f"KB_FOOTER_LINKS URL {url!r} must start with https://, http:// or /")
+        links.append((label, url))
+    if len(links) > MAX_FOOTER_LINKS:
+        raise ConfigError(f"KB_FOOTER_LINKS has {len(links)} links; at most {MAX_FOOTER_LINKS} fit a footer")
+    return links
+
+
+@cross_field_rule("footer_links")
+def footer_links_readable(settings: Settings) -> str | None:
+    try:
+        parse_footer_links(settings.footer_links)
+    except ConfigError as error:
+        return str(error)
+    return None
+
+
+@cross_field_rule("brand_colour")
+def brand_colour_hex(settings: Settings) -> str | None:
+    if not settings.brand_colour or BRAND_COLOUR.match(settings.brand_colour):
+        return None
+    return f"KB_BRAND_COLOUR must be a colour like #1a7f5a, got {settings.brand_colour!r}"
+
+
+@cross_field_rule("logo")
+def logo_is_an_image(settings: Settings) -> str | None:
+    if not settings.logo:
+        return None
+    path = Path(settings.logo).expanduser()
+    if path.suffix.lower() not in LOGO_SUFFIXES:
+        return f"KB_LOGO must be an {', '.join(LOGO_SUFFIXES)} file, got {settings.logo!r}"
+    if not path.is_file():
+        return f"KB_LOGO {settings.logo!r} is not a file"
+    return None
+
+
+@cross_field_rule("theme")
+def theme_is_a_folder(settings: Settings) -> str | None:
+    if not settings.theme or Path(settings.theme).expanduser().is_dir():
+        return None
+    return f"KB_THEME {settings.theme!r} is not a folder"
 
 
 def range_problem(value: Any, limits: Mapping[str, Any]) -> str | None:

@@ -14,6 +14,14 @@ class Category:
     slug: str
     name: str
     article_count: int
+    description: str = ""
+    icon: str = ""
+    order: int | None = None
+
+
+def by_order(order: float | None, name: str) -> tuple[bool, float, str]:
+    """Sort key: what has an `order` first, by it, then the rest by name."""
+    return (order is None, order or 0.0, name.lower())
 
 
 class HelpCenter:
@@ -63,21 +71,30 @@ class HelpCenter:
         return [record for record in self.articles(audience) if not record.unlisted]
 
     def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
+        """Categories with listed articles, in their `_category.yml` order, then by name."""
         visible = self.listed(audience)
         counts = Counter(record.category for record in visible)
-        names = {record.category: record.category_name for record in visible}
-        return sorted(
-            (Category(slug, names[slug], count) for slug, count in counts.items()),
-            key=lambda category: category.name.lower(),
-        )
+        first = {record.category: record for record in reversed(visible)}
+        found = [
+            Category(
+                slug,
+                first[slug].category_name,
+                count,
+                first[slug].category_description,
+                first[slug].category_icon,
+                first[slug].category_order,
+            )
+            for slug, count in counts.items()
+        ]
+        return sorted(found, key=lambda category: by_order(category.order, category.name))
 
     def category(self, slug: str, audience: Audience = Audience.PUBLIC) -> Category | None:
         return next((category for category in self.categories(audience) if category.slug == slug), None)
 
     def in_category(self, slug: str, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
-        """The category's listed articles: those with an `order` first, lowest first, then by title."""
-        members = [record for record in self.listed(audience) if record.category == slug]
-        return sorted(members, key=lambda record: (record.order is None, record.order or 0.0))
+        """The category's listed articles in their `order` (lowest first), then by title."""
+        found = [record for record in self.listed(audience) if record.category == slug]
+        return sorted(found, key=lambda record: by_order(record.order, record.title))
 
     def recently_updated(self, count: int, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
         dated = [record for record in self.listed(audience) if record.updated]

@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
 
     `test_config` may hold `KB_SETTINGS` (a Settings) and `KB_EMBEDDER` (any Embedder) for tests.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # web/assets.py serves static files under fingerprinted names
     test_config = dict(test_config or {})
     settings = test_config.pop("KB_SETTINGS", None) or settings
     if settings is None:
@@ -73,9 +73,11 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         preview,
         search_logging,
         security,
+        theme,
         visitors,
     )
 
+    theme.init_app(app, settings)
     auth.init_app(app)
     feedback.init_app(app)
     visitors.init_app(app, app.extensions["kb_customer_storage"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from kb.errors import QueryError
 from kb.search.service import Audience, SearchResponse
+from kb.urls import article_url
 from web.api import json_body, link_event
 from web.auth import (
     agent_page,
@@ -18,13 +21,14 @@ from web.auth import (
     start_agent_session,
     storage,
 )
-from web.preview import render_any_article
+from web.pages import article_page
 from web.search_logging import log_search, record_article_view
 from web.sign_in_limit import refuse_when_exhausted
 from web.state import help_center, settings
 from web.visitors import address_key
 
 blueprint = Blueprint("agent", __name__)
+MOST_LINKED_ROWS = 25
 
 
 @blueprint.app_context_processor
@@ -111,13 +115,58 @@ def suggest() -> str:
     )
 
 
+# A whole <a ...> start tag of sanitized HTML: its attribute values are double-quoted and hold no '"',
+# and text never holds a raw '<', so this matches real tags only.
+ANCHOR_TAG = re.compile(r'<a\b(?:[^>"]|"[^"]*")*>')
+
+
+def agent_links(html: str) -> str:
+    """An article's HTML with its links to other articles (`/articles/slug#anchor`, as rendering writes
+    them) kept in the agent area, where internal articles exist; text and other links are untouched."""
+    return ANCHOR_TAG.sub(lambda tag: tag[0].replace(' href="/articles/', ' href="/agent/articles/', 1), html)
+
+
 @blueprint.get("/articles/<slug>")
 @agent_page
 def article(slug: str) -> str:
     """Internal playbooks and drafts, which the public site does not show, read by a signed-in agent."""
-    page = render_any_article(slug)
+    center = help_center()
+    record = center.article_or_renamed(slug, Audience.PREVIEW)
+    if record is None:
+        abort(404, description="We couldn't find that article.")
+    problems = [problem for problem in center.index.problems if problem.path == record.path]
     record_article_view(slug, count_view=False)  # the click from an agent's search; views count customers'
-    return page
+    return render_template(
+        "agent_article.html",
+        **article_page(center, record, Audience.PREVIEW),
+        preview=True,
+        problems=problems,
+        article_html=agent_links(record.html),
+        article_view="agent.article",
+        public_link=public_base() + article_url(record.slug) if record.is_public else "",
+        back_url=safe_back(request.referrer),
+    )
+
+
+def safe_back(referrer: str | None) -> str:
+    """The workspace page the agent came from (their search kept), else the workspace."""
+    if referrer:
+        parts = urlsplit(referrer)
+        if parts.netloc == request.host and parts.path in (url_for("agent.workspace"), url_for("agent.suggest")):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("agent.workspace")
+
+
+@blueprint.get("/most-linked")
+@agent_page
+def most_linked() -> str:
+    """The articles agents link most (copy buttons), to see which answers carry the support load."""
+    center = help_center()
+    rows = [
+        {"slug": slug, "uses": uses, "article": center.article(slug, Audience.PREVIEW)}
+        for slug, uses in storage().most_linked(MOST_LINKED_ROWS)
+    ]
+    return render_template("agent_most_linked.html", rows=rows)
 
 
 @blueprint.post("/track")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote
+
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +17,7 @@ from kb.errors import (
     ModelMismatchError,
     SchemaOutdatedError,
 )
+from kb.search.service import SearchResult
 
 SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again."
 UNAVAILABLE_MESSAGES = {
@@ -66,10 +70,55 @@ def code_for_status(status: int) -> str:
     return CODE_OF_STATUS.get(status, "http_error" if status < 500 else "server_error")
 
 
+# What a visitor reads where Werkzeug would show its developer text ("If you entered the URL manually...").
+PLAIN_MESSAGES = {
+    400: "Your browser sent a request this site could not understand.",
+    404: "We couldn't find that page. It may have been moved or removed.",
+    405: "That page cannot be used that way.",
+    413: "What you sent is too large for this site.",
+    414: "That address is too long for this site.",
+    429: "Too many requests in a short time. Please wait a minute and try again.",
+}
+SUGGESTIONS = 5
+NO_SUGGESTION_PATHS = ("/media/", "/static/", "/agent/", "/preview/")
+MAX_SUGGESTION_QUERY = 200
+
+
+def words_of_path(path: str) -> str:
+    """The words of a URL's last segment ('/articles/reset-my-password' -> 'reset my password'), as a query."""
+    segment = unquote(path.rstrip("/").rpartition("/")[2])
+    if path.startswith(NO_SUGGESTION_PATHS) or re.search(r"\.\w{1,5}$", segment):
+        return ""  # a missing image or file: its name is no question
+    words = re.findall(r"[^\W_]+", segment)
+    return " ".join(word for word in words if not word.isdigit())[:MAX_SUGGESTION_QUERY]
+
+
+def suggestions_for(path: str) -> list[SearchResult]:
+    """Public articles matching the words of a URL that answered 404; none when search itself is failing."""
+    query = words_of_path(path)
+    if not query:
+        return []
+    try:
+        from web.state import help_center
+
+        return help_center().search(query, SUGGESTIONS).results
+    except Exception:  # a dead end stays a friendly page even when search is down
+        current_app.logger.warning("no suggestions for %s", path, exc_info=True)
+        return []
+
+
 def error_response(status: int, code: str, message: str) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error_body(code, message)), status
-    return render_template("error.html", status=status, code=code, message=message), status
+    suggestions = suggestions_for(request.path) if status == 404 else []
+    return render_template(
+        "error.html",
+        status=status,
+        code=code,
+        message=message,
+        suggestions=suggestions,
+        suggestion_query=words_of_path(request.path) if status == 404 else "",
+    ), status
 
 
 def public_message(error: KbError, status: int) -> str:
@@ -88,7 +137,10 @@ def handle_kb_error(error: KbError) -> tuple[Response | str, int]:
 def handle_http_error(error: HTTPException) -> Response | HTTPException:
     if error.code is None or error.code < 400:
         return error  # redirects pass through untouched
-    response = make_response(*error_response(error.code, code_for_status(error.code), error.description or error.name))
+    message = error.description or error.name
+    if not wants_json() and (not error.description or error.description == type(error).description):
+        message = PLAIN_MESSAGES.get(error.code, SERVER_ERROR_MESSAGE if error.code >= 500 else message)
+    response = make_response(*error_response(error.code, code_for_status(error.code), message))
     for name, value in error.get_headers():
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value  # such as Allow on a 405

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from markupsafe import escape
 
 from kb.errors import IndexFormatError, KbError, QueryError
+from kb.help_center import HelpCenter
+from kb.index.format import ArticleRecord
+from kb.search.service import Audience
 from kb.urls import article_url, category_url
 from web.errors import public_message
 from web.search_logging import log_search, record_article_view
 from web.state import help_center, live_help_center, settings
+from web.theme import html_lang
 
 blueprint = Blueprint("pages", __name__)
 RECENT_ARTICLES = 6
@@ -49,9 +55,22 @@ def article(slug: str) -> str | Response:
             return redirect(url_for("pages.article", slug=current), code=301)  # type: ignore[return-value]
         abort(404, description="We couldn't find that article. It may have been moved or removed.")
     record_article_view(record.slug)
-    category = center.category(record.category)
-    toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
-    return render_template("article.html", article=record, category=category, toc=toc, related=center.related(record))
+    return render_template("article.html", **article_page(center, record))
+
+
+def article_page(center: HelpCenter, record: ArticleRecord, audience: Audience = Audience.PUBLIC) -> dict[str, Any]:
+    """What article.html needs besides the record: its category, contents, neighbours, related articles, lang."""
+    siblings = center.in_category(record.category, audience)
+    position = next((index for index, item in enumerate(siblings) if item.slug == record.slug), None)
+    return {
+        "article": record,
+        "category": center.category(record.category, audience),
+        "toc": [heading for heading in record.headings if heading["level"] in (2, 3)],
+        "related": center.related(record, audience),
+        "previous": siblings[position - 1] if position else None,
+        "next": siblings[position + 1] if position is not None and position + 1 < len(siblings) else None,
+        "lang": html_lang(record.locale),
+    }
 
 
 @blueprint.get("/categories/<slug>")

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from kb.content.problems import Problem
 from kb.content.slugs import slugify
 from kb.search.service import Audience
+from web.pages import article_page
 from web.state import help_center, live_help_center, settings
 
 blueprint = Blueprint("preview", __name__)
@@ -24,13 +25,9 @@ def render_any_article(slug: str) -> str:
     if record is None:
         abort(404, description="We couldn't find that article.")
     problems = [problem for problem in center.index.problems if problem.path == record.path]
-    toc = [heading for heading in record.headings if heading["level"] in (2, 3)]
     return render_template(
         "article.html",
-        article=record,
-        category=center.category(record.category),
-        toc=toc,
-        related=center.related(record, Audience.PREVIEW),
+        **article_page(center, record, Audience.PREVIEW),
         preview=True,
         build_id=center.build_id,
         preview_events=events_url(),

@@ -82,6 +82,9 @@ class Article:
     unlisted: bool = False  # left off the home and category pages, still reachable and searchable
     content_hash: str = ""
     key_lines: dict[str, int] = field(default_factory=dict)
+    category_order: int | None = None  # from the category's _category.yml, like the three below
+    category_description: str = ""
+    category_icon: str = ""
 
     @property
     def is_public(self) -> bool:

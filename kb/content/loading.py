@@ -126,7 +126,8 @@ def load_articles(
     """
     if not root.is_dir():
         raise ArticleError(str(root), None, "articles folder not found")
-    category_names, problems = read_category_names(root)
+    categories, problems = read_categories(root)
+    category_names = {folder: info.name for folder, info in categories.items()}
     owners: dict[str, str] = {}  # slug or alias -> path of the article that claimed it first
     candidates: list[Article] = []  # valid articles, before their names are claimed
     seen: set[str] = set()
@@ -142,12 +143,15 @@ def load_articles(
         except OSError as error:
             problems.append(Problem(path, None, Severity.ERROR, f"cannot be read: {error.strerror}"))
             continue
-        text_hash = hashlib.sha256(f"{text}\0{category_names.get(path.split('/')[0], '')}".encode()).hexdigest()
+        category_text = repr(categories.get(path.split("/")[0]))
+        text_hash = hashlib.sha256(f"{text}\0{category_text}".encode()).hexdigest()
         cached = cache.get(path) if cache is not None else None
         if cached is not None and cached[0] == text_hash:
             article, article_problems = cached[1], cached[2]
         else:
             article, article_problems = read_article(text, path, category_names)
+            if article is not None:
+                article = with_category(article, categories.get(article.category))
             if cache is not None:
                 cache[path] = (text_hash, article, article_problems)
         problems.extend(article_problems)
@@ -218,9 +222,28 @@ def fold_unknown_keys(problems: list[Problem]) -> list[Problem]:
     return folded
 
 
+@dataclass(frozen=True)
+class CategoryInfo:
+    """What a category's `_category.yml` says: `title` (required), `description`, `icon`, `order`."""
+
+    name: str
+    description: str = ""
+    icon: str = ""  # a short text such as an emoji, shown before the name
+    order: int | None = None  # place on the home page; unordered categories follow by name
+
+
+MAX_ICON_CHARACTERS = 8
+
+
 def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
     """Display names from each top-level folder's optional `_category.yml` (`title: FAQ`)."""
-    names: dict[str, str] = {}
+    categories, problems = read_categories(root)
+    return {folder: info.name for folder, info in categories.items()}, problems
+
+
+def read_categories(root: Path) -> tuple[dict[str, CategoryInfo], list[Problem]]:
+    """Each top-level folder's optional `_category.yml`, by folder name, with the problems found."""
+    categories: dict[str, CategoryInfo] = {}
     problems: list[Problem] = []
     for file in sorted(root.glob(f"*/{CATEGORY_FILE}")):
         path = file.relative_to(root).as_posix()
@@ -233,12 +256,35 @@ def read_category_names(root: Path) -> tuple[dict[str, str], list[Problem]]:
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(path, None, Severity.ERROR, f"cannot be read: {error}"))
             continue
-        title = data.get("title") if isinstance(data, dict) else None
+        data = data if isinstance(data, dict) else {}
+        title = data.get("title")
         if not isinstance(title, str) or not title.strip():
             problems.append(Problem(path, 1, Severity.ERROR, "a category file needs a non-empty 'title'"))
             continue
-        names[file.parent.name] = title.strip()
-    return names, problems
+        description, icon, order = data.get("description", ""), data.get("icon", ""), data.get("order")
+        if not isinstance(description, str):
+            problems.append(Problem(path, 1, Severity.WARNING, "'description' must be text; it is ignored"))
+            description = ""
+        if not isinstance(icon, str) or len(icon.strip()) > MAX_ICON_CHARACTERS:
+            message = (
+                f"'icon' must be text of at most {MAX_ICON_CHARACTERS} characters, such as an emoji; it is ignored"
+            )
+            problems.append(Problem(path, 1, Severity.WARNING, message))
+            icon = ""
+        if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
+            problems.append(Problem(path, 1, Severity.WARNING, "'order' must be a whole number; it is ignored"))
+            order = None
+        categories[file.parent.name] = CategoryInfo(title.strip(), description.strip(), icon.strip(), order)
+    return categories, problems
+
+
+def with_category(article: Article, info: CategoryInfo | None) -> Article:
+    """The article with its category's order, description and icon (its name is read with the article)."""
+    if info is None:
+        return article
+    return dataclasses.replace(
+        article, category_order=info.order, category_description=info.description, category_icon=info.icon
+    )
 
 
 def claim_names(article: Article, owners: dict[str, str]) -> list[Problem]:

@@ -288,6 +288,8 @@ def sanitize_html(html: str) -> str:
         allowed_classes=ALLOWED_CLASSES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
+        # Code and tables scroll sideways on a narrow screen: keyboard users must be able to reach them (WCAG 2.1.1).
+        set_tag_attribute_values={"pre": {"tabindex": "0"}, "table": {"tabindex": "0"}},
     )
 
 

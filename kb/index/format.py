@@ -73,8 +73,12 @@ class ArticleRecord:
     headings: list[dict[str, Any]]  # {"level", "anchor", "title"}
     content_hash: str
     media: list[str]  # images and attachments it shows, relative to the articles folder
+    # Defaults: builds written before these fields existed still load.
     order: float | None = None  # place in its category's list; by title when None
     unlisted: bool = False  # left off the home and category pages, still reachable and searchable
+    category_order: int | None = None
+    category_description: str = ""
+    category_icon: str = ""
 
     def __post_init__(self) -> None:
         self.visibility = Visibility(self.visibility)  # read back from JSON as a plain string

@@ -87,12 +87,15 @@ def test_search_mode_is_one_of_the_modes() -> None:
 
 
 def test_a_misspelled_variable_names_the_setting_meant() -> None:
-    environ = {"KB_LEXICAL_WIEGHT": "0.5", "KB_PORT": "9000", "KB_COLOUR": "blue", "PATH": "/bin"}
+    environ = {"KB_LEXICAL_WIEGHT": "0.5", "KB_PORT": "9000", "KB_FLAVOUR": "blue", "PATH": "/bin"}
     assert unknown_variable_warnings(environ) == [
-        "KB_COLOUR is not a kb setting; it is ignored.",
+        "KB_FLAVOUR is not a kb setting; it is ignored.",
         "KB_LEXICAL_WIEGHT is not a kb setting; did you mean KB_LEXICAL_WEIGHT?",
     ]
     assert Settings.from_env(environ).lexical_weight == 0.3  # a warning, not an error
+    assert unknown_variable_warnings({"KB_BRAND_COLOR": "#1a7f5a"}) == [
+        "KB_BRAND_COLOR is not a kb setting; did you mean KB_BRAND_COLOUR?"
+    ]
 
 
 def test_the_test_suites_own_variables_are_never_warned_about() -> None:

@@ -28,8 +28,8 @@ def test_tables_fenced_code_and_admonitions_render() -> None:
         '!!! warning "Careful"\n    Back up first.\n'
     )
     html = render_markdown(body).html
-    assert "<table>" in html and '<td class="align-right">20</td>' in html
-    assert '<pre><code class="language-json">{"ok": true}\n</code></pre>' in html
+    assert '<table tabindex="0">' in html and '<td class="align-right">20</td>' in html
+    assert '<pre tabindex="0"><code class="language-json">{"ok": true}\n</code></pre>' in html
     assert '<div class="admonition warning">\n<p class="admonition-title">Careful</p>' in html
 
 
