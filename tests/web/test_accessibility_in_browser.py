@@ -24,6 +24,7 @@ PUBLIC_PAGES = [
     "/nope/whatever",
     "/articles/no-such-article",
     "/agent/sign-in",
+    "/contact",
 ]
 AGENT_PAGES = [
     "/agent/?q=refund",
