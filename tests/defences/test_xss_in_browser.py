@@ -115,7 +115,7 @@ FIND_DANGER = """() => {
     if (element.tagName === "META" && element.hasAttribute("http-equiv")) found.push("META http-equiv");
   }
   for (const script of document.scripts) {
-    const own = new RegExp("^" + location.origin + "/static/(theme|site|agent|preview|contact|insights)[.][0-9a-f]{10}[.]js$");  // fingerprinted
+    const own = new RegExp("^" + location.origin + "/static/[a-z]+[.][0-9a-f]{10}[.]js$");  // fingerprinted
     if (!own.test(script.src) || script.text.trim()) {
       found.push(`SCRIPT ${script.src || script.text.slice(0, 80)}`);
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,7 @@ def test_the_preview_page_learns_of_each_new_build_to_reload_itself(
     page = client.get("/preview/reset-password").get_data(as_text=True)
     build_id = app.extensions["kb"].get().build_id
     assert f'data-preview-build="{build_id}" data-preview-events="/preview/build"' in page
-    assert '<script src="/static/preview.js" defer></script>' in page
+    assert re.search(r'<script src="/static/preview[.][0-9a-f]{10}[.]js" defer></script>', page)
     assert "window.location.reload()" in client.get("/static/preview.js").get_data(as_text=True)
     published = client.get("/preview/build")
     assert (published.get_json(), published.headers["Cache-Control"]) == ({"build": build_id}, "no-store")

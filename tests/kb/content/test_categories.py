@@ -35,13 +35,13 @@ def test_a_category_file_gives_description_icon_and_order(tmp_path: Path) -> Non
     ]
 
 
-def test_an_article_order_must_be_a_whole_number(tmp_path: Path) -> None:
+def test_an_article_order_must_be_a_number(tmp_path: Path) -> None:
     write(tmp_path / "faq" / "first.md", "---\ntitle: First\norder: 1\n---\nBody.\n")
     write(tmp_path / "faq" / "wrong.md", "---\ntitle: Wrong\norder: soon\n---\nBody.\n")
     result = load_articles(tmp_path)
     assert [(article.slug, article.order) for article in result.articles] == [("first", 1)]
     assert [str(problem) for problem in result.problems] == [
-        "faq/wrong.md:3: error: 'order' must be a whole number, got 'soon'"
+        "faq/wrong.md:3: error: 'order' must be a number, got 'soon'"
     ]
 
 
