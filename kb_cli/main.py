@@ -221,12 +221,28 @@ def search(
     default=None,
     help=f"Articles a golden-queries file is measured on [{env_and_default('articles')}].",
 )
+@click.option(
+    "--unanswerable",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Another BEIR-layout folder whose queries DATASET cannot answer: reports abstain_rate.",
+)
 @click.option("--model", metavar="DIR", default=None, help="Local sentence-transformers model folder [env KB_MODEL].")
 def evaluate_command(
-    dataset: Path, as_json: bool, mode: str | None, workdir: Path | None, articles: Path | None, model: str | None
+    dataset: Path,
+    as_json: bool,
+    mode: str | None,
+    workdir: Path | None,
+    articles: Path | None,
+    unanswerable: Path | None,
+    model: str | None,
 ) -> None:
     """Score search on a BEIR-layout DATASET folder (corpus.jsonl, queries.jsonl, qrels/test.tsv), or on a
-    golden-queries YAML file against the articles (with section accuracy when its queries name sections)."""
+    golden-queries YAML file against the articles (with section accuracy when its queries name sections).
+
+    For a folder it also reports how often search says it has no confident answer (false_abstain_rate)
+    and shows an answer card (card_rate, card_precision); with --unanswerable, how often it rightly
+    has no answer for the other folder's queries (abstain_rate)."""
     import tempfile
 
     from kb_cli.eval_command import evaluate, evaluate_golden
@@ -236,7 +252,9 @@ def evaluate_command(
         if dataset.is_file():
             metrics = evaluate_golden(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
         else:
-            metrics = evaluate(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
+            metrics = evaluate(
+                dataset, workdir or Path(temporary), settings, make_embedder(settings), mode, unanswerable=unanswerable
+            )
     if as_json:
         click.echo(json.dumps(metrics))
         return
@@ -246,6 +264,9 @@ def evaluate_command(
             click.echo(f"  {name:<11}{metrics[name]:.4f}")
     if metrics.get("section_accuracy") is not None:
         click.echo(f"  sections   {metrics['section_accuracy']:.4f} of {metrics['section_queries']} queries")
+    for name in ("false_abstain_rate", "abstain_rate", "card_rate", "card_precision"):
+        if metrics.get(name) is not None:
+            click.echo(f"  {name:<19}{metrics[name]:.4f}")
     click.echo(f"  latency    p50 {metrics['p50_ms']:.1f} ms, p95 {metrics['p95_ms']:.1f} ms")
 
 

@@ -175,7 +175,7 @@ def suggest() -> Response:
         raise QueryError(f"'k' must be a whole number, got {count!r}")
     response = help_center().search_service.suggest(text, count)
     log_search(response, "suggest")
-    return jsonify({"results": response.to_json(include_visibility=True)["results"]})
+    return jsonify({"results": response.to_json(include_visibility=True)["results"], "confident": response.confident})
 
 
 @blueprint.post("/links")

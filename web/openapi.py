@@ -8,6 +8,7 @@ import kb
 from kb.config import Settings
 from kb.content.articles import Visibility
 from kb.errors import error_classes
+from kb.search.confidence import CONFIDENT
 from kb.store.database import LINK_ACTIONS
 from web.errors import CODE_OF_STATUS
 
@@ -81,11 +82,23 @@ def schemas(settings: Settings) -> dict[str, Any]:
         "section": {"type": "string", "description": "Title of the best-matching section ('' for the whole article)."},
         "score": {"type": "number", "description": "Relevance; higher is better; only comparable within one answer."},
         "snippet": {"type": "string", "description": "Plain-text passage of the best section."},
+        "confidence": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "How sure search is that this article answers the query, on one scale for every "
+            f"query; {CONFIDENT} or more is confident.",
+        },
         "answers": {
             "type": ["string", "null"],
             "description": "The sentence of a message with several problems that this article answers; "
             "null when it answers the whole text.",
         },
+    }
+    confident = {
+        "type": "boolean",
+        "description": "Whether at least one result is confident. When false, the results are only the "
+        "closest articles: say that no answer was found and offer to contact support.",
     }
     link = {"slug": text, "title": text, "url": text}
     return {
@@ -108,6 +121,22 @@ def schemas(settings: Settings) -> dict[str, Any]:
                     "description": "Names this search in the search log (null when it is off): append "
                     "`?search=TOKEN&result=N` to the URL of result N so that opening it is recorded.",
                 },
+                "confident": confident,
+                "answer_card": {
+                    "oneOf": [schema("AnswerCard"), {"type": "null"}],
+                    "description": "The section that answers the query, to show inline above the results; null "
+                    "unless search is sure of it.",
+                },
+            },
+        ),
+        "AnswerCard": strict_object(
+            "The section of a public article that answers the query, to show inline.",
+            {
+                "slug": text,
+                "title": {"type": "string", "description": "The article's title."},
+                "section": {"type": "string", "description": "The section's title ('' for the article's opening)."},
+                "url": {"type": "string", "description": "Site path of the article at the section's anchor."},
+                "html": {"type": "string", "description": "The section's body as sanitised HTML, heading left out."},
             },
         ),
         "SuggestResult": strict_object(
@@ -121,6 +150,7 @@ def schemas(settings: Settings) -> dict[str, Any]:
             "Articles to send for a customer's message, best first.",
             {
                 "results": array_of(schema("SuggestResult")),
+                "confident": confident,
             },
         ),
         "CategoryRef": strict_object(

@@ -19,6 +19,7 @@ from web.theme import html_lang
 
 blueprint = Blueprint("pages", __name__)
 RECENT_ARTICLES = 6
+RELATED_WITHOUT_ANSWER = 3  # closest articles shown when no result is confident
 
 
 @blueprint.app_context_processor
@@ -42,7 +43,14 @@ def search() -> str:
     except QueryError as error:
         return render_template("search.html", query=query, response=None, error=str(error)), 400  # type: ignore[return-value]
     token = log_search(response, "site")
-    return render_template("search.html", query=query, response=response, error=None, search_token=token)
+    return render_template(
+        "search.html",
+        query=query,
+        response=response,
+        error=None,
+        search_token=token,
+        related_count=RELATED_WITHOUT_ANSWER,
+    )
 
 
 @blueprint.get("/articles/<slug>")

@@ -139,3 +139,39 @@ def score_rankings(rankings: dict[str, list[str]], qrels: dict[str, dict[str, in
             totals[f"recall@{cutoff}"] += recall_at(ranking, relevant, cutoff)
         totals["p@1"] += 1.0 if ranking and relevant.get(ranking[0], 0) > 0 else 0.0
     return {name: (value / count if count else 0.0) for name, value in totals.items()}
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What a customer would see for one query: a confident answer or not, and the answer card's document."""
+
+    confident: bool
+    card: str | None  # the corpus id of the card's article, None without a card
+
+
+def answer_metrics(
+    outcomes: dict[str, AnswerOutcome],
+    qrels: dict[str, dict[str, int]],
+    unanswerable: Sequence[AnswerOutcome] | None = None,
+) -> dict[str, float | int | None]:
+    """Abstention and answer-card figures of answerable queries (`outcomes`) and, when given, unanswerable ones.
+
+    `false_abstain_rate`: answerable queries flagged not confident; `card_rate`: answerable queries
+    given a card; `card_precision`: cards whose article is relevant (None without cards);
+    `abstain_rate`: unanswerable queries flagged not confident; `unanswerable_card_rate`: unanswerable
+    queries given a card anyway (each one wrong).
+    """
+    count = len(outcomes) or 1
+    cards = [(query_id, item.card) for query_id, item in outcomes.items() if item.card is not None]
+    right = sum(1 for query_id, card in cards if qrels.get(query_id, {}).get(card or "", 0) > 0)
+    metrics: dict[str, float | int | None] = {
+        "false_abstain_rate": round(sum(1 for item in outcomes.values() if not item.confident) / count, 4),
+        "card_rate": round(len(cards) / count, 4),
+        "card_precision": round(right / len(cards), 4) if cards else None,
+    }
+    if unanswerable is not None:
+        total = len(unanswerable) or 1
+        metrics["unanswerable_queries"] = len(unanswerable)
+        metrics["abstain_rate"] = round(sum(1 for item in unanswerable if not item.confident) / total, 4)
+        metrics["unanswerable_card_rate"] = round(sum(1 for item in unanswerable if item.card) / total, 4)
+    return metrics

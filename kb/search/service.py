@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,8 @@ from kb.errors import QueryError
 from kb.index.embedder import Embedder
 from kb.index.format import ArticleRecord, Audience, ChunkRecord, PublishedIndex
 from kb.index.lexical import tokenize
+from kb.search.answer_card import AnswerCard, answer_card
+from kb.search.confidence import Evidence, gather, is_confident
 from kb.search.customer_messages import clean_message
 from kb.search.fusion import fuse
 from kb.search.problems import Problem, group_problems, merge, problem_sentences
@@ -46,6 +48,7 @@ class SearchResult:
     score: float
     snippet: str
     visibility: Visibility
+    confidence: float = 0.0  # how sure search is that this article answers the query, 0..1 (kb.search.confidence)
     answers: str | None = None  # the sentence of a many-problem message this result answers
     query_stems: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
@@ -60,6 +63,8 @@ class SearchResponse:
     query: str
     results: list[SearchResult]
     corrected_query: str | None = None  # what was searched for when the query had typos
+    confident: bool = False  # whether at least one result is confident: if not, say so and offer the contact form
+    answer_card: AnswerCard | None = None  # the top section, shown inline when search is sure enough of it
 
     def to_json(self, include_visibility: bool = False) -> dict[str, Any]:
         results = []
@@ -69,7 +74,8 @@ class SearchResponse:
             if not include_visibility:
                 del item["visibility"]
             results.append(item)
-        return {"query": self.query, "results": results}
+        card = self.answer_card.to_json() if self.answer_card is not None else None
+        return {"query": self.query, "results": results, "confident": self.confident, "answer_card": card}
 
 
 def normalize_query(query: str, max_length: int) -> str:
@@ -187,7 +193,7 @@ class SearchService:
         self.query_vectors = query_vectors or QueryVectorCache(embedder)
         self.reranker = reranker
         self.slugs = list(index.articles)
-        position = {slug: number for number, slug in enumerate(self.slugs)}
+        self.position = position = {slug: number for number, slug in enumerate(self.slugs)}
         self.chunk_article = np.array([position[chunk.slug] for chunk in index.chunks], dtype=np.int64)
         self.article_chunks: list[list[int]] = [[] for _ in self.slugs]
         for chunk in index.chunks:
@@ -262,12 +268,26 @@ class SearchService:
     def answer(
         self, text: str, k: int, audience: Audience, ranking: SearchMode, sentences: list[str]
     ) -> SearchResponse:
-        """The best `k` articles for `text`; with two problem sentences or more, the best for each too.
+        """The best `k` articles for `text`, or for its spelling correction when that finds a confident answer.
+
+        A correction that finds nothing confident was a guess ("xyzzy foobar" is not "xyzzy footer"):
+        the query is then answered as written.
+        """
+        corrected = self.corrected(text, audience)
+        if corrected is not None:
+            response = self.answer_as(text, corrected, k, audience, ranking, sentences)
+            if response.confident:
+                return response
+        return self.answer_as(text, None, k, audience, ranking, sentences)
+
+    def answer_as(
+        self, text: str, corrected: str | None, k: int, audience: Audience, ranking: SearchMode, sentences: list[str]
+    ) -> SearchResponse:
+        """The best `k` articles for `corrected` or `text`; with two problem sentences or more, the best for each too.
 
         Only hybrid ranking scores sentences on one scale (how far an article stands out), so the
         other modes answer the whole text.
         """
-        corrected = self.corrected(text, audience)
         effective = corrected or text
         each_problem = len(sentences) >= 2 and ranking == SearchMode.HYBRID
         if each_problem:
@@ -284,12 +304,25 @@ class SearchService:
             rankings = [self.rank(sentence, 2, audience, ranking, words_count_fully=True) for sentence in sentences]
             problems = group_problems(sentences, vectors, rankings, ranked)
         stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
-        results = []
-        for item, sentence in merge(ranked, problems, k):
-            results.append(
-                self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence)
-            )
-        return SearchResponse(text, results, corrected)
+        results, evidence = [], {effective: self.evidence(effective, audience)}
+        merged = merge(ranked, problems, k)
+        for item, sentence in merged:
+            result = self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence)
+            if (sentence or effective) not in evidence:
+                evidence[sentence or effective] = self.evidence(sentence or effective, audience)
+            confidence = evidence[sentence or effective].confidence(self.position[item.slug])
+            results.append(replace(result, confidence=confidence))
+        card = None
+        if audience == Audience.PUBLIC and merged and evidence[effective].card(self.position[merged[0][0].slug]):
+            card = answer_card(merged[0][0].article, merged[0][0].chunk.anchor, merged[0][0].chunk.section)
+        return SearchResponse(text, results, corrected, is_confident(result.confidence for result in results), card)
+
+    def evidence(self, text: str, audience: Audience) -> Evidence:
+        """What `text` finds in every article, on scales apart from the fused score (see kb.search.confidence)."""
+        chunk_count = len(self.index.chunks)
+        cosines = self.per_article(self.index.vectors.score_all(self.query_vectors.vector(text))[:chunk_count])
+        lexical = self.index.lexical[audience]
+        return gather(text, cosines, self.visible[audience], lexical, self.chunk_article, chunk_count)
 
     def rank(
         self, text: str, k: int, audience: Audience, mode: SearchMode, words_count_fully: bool = False

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from kb.index.lexical import STOPWORDS, words
+from kb.index.lexical import STOPWORDS, TOKEN_PATTERN
 from kb.search.caching import LruCache
 
 MIN_WORD_LENGTH = 4  # shorter words have too many neighbours to correct safely
@@ -52,12 +51,20 @@ class SpellingCorrector:
         return max(nearest, key=lambda choice: (self.vocabulary[choice], choice))
 
     def correct(self, text: str) -> str | None:
-        """`text` with misspelled words replaced, or None when nothing needed correcting."""
-        changed = False
-        result = text
-        for word in dict.fromkeys(words(text)):
+        """`text` with misspelled words replaced, or None when that changes nothing.
+
+        A word written with an apostrophe and unknown without it ("Maria's") is a name, not a typo:
+        it is left as written.
+        """
+        pieces, position = [], 0
+        for match in TOKEN_PATTERN.finditer(text):
+            token = match.group(0)
+            word = token.lower().replace("'", "").replace("’", "")
+            if word != token.lower() and word not in self.known:
+                continue
             replacement = self.correct_word(word)
             if replacement is not None and replacement != word:
-                result = re.sub(rf"(?i)\b{re.escape(word)}\b", replacement, result)
-                changed = True
-        return result if changed else None
+                pieces += [text[position : match.start()], replacement]
+                position = match.end()
+        result = "".join([*pieces, text[position:]])
+        return result if result != text else None
