@@ -151,6 +151,28 @@ def golden_section(embedder: SentenceTransformerEmbedder, workdir: Path) -> str:
     return "\n".join(lines)
 
 
+def answer_section(datasets: list[Path], embedder: SentenceTransformerEmbedder, workdir: Path) -> str:
+    """Abstention and answer-card figures of kb's default: each set's own queries as answerable, and
+    every other set's queries as unanswerable against its articles (`kb eval SET --unanswerable OTHER`)."""
+    lines = [
+        "| articles of | unanswerable queries of | abstain_rate | false_abstain_rate | card_rate | card_precision |",
+        "|---|---|---|---|---|---|",
+    ]
+    for folder in datasets:
+        for other in datasets:
+            if other == folder:
+                continue
+            metrics = evaluate(
+                folder, workdir / folder.name, Settings(), embedder, show_progress=False, unanswerable=other
+            )
+            precision = "–" if metrics["card_precision"] is None else f"{metrics['card_precision']:.3f}"
+            lines.append(
+                f"| {folder.name} | {other.name} | {metrics['abstain_rate']:.3f} | "
+                f"{metrics['false_abstain_rate']:.3f} | {metrics['card_rate']:.3f} | {precision} |"
+            )
+    return "\n".join(lines)
+
+
 def table(rows: dict[str, dict[str, float]]) -> str:
     best_peer = max(metrics["ndcg@10"] for name, metrics in rows.items() if not name.startswith("kb"))
     header = "| method | " + " | ".join(COLUMNS) + " | p50 ms | nDCG@10 vs best peer |"
@@ -196,6 +218,8 @@ def main() -> None:
         print(table(rows), file=sys.stderr)
     golden = golden_section(embedder, arguments.workdir)
     print(golden, file=sys.stderr)
+    answers = answer_section(datasets, embedder, arguments.workdir) if len(datasets) > 1 else ""
+    print(answers, file=sys.stderr)
     best_peer_mean = max(statistics.mean(values) for name, values in averages.items() if not name.startswith("kb"))
     average_lines = ["| method | mean nDCG@10 | vs best peer's mean |", "|---|---|---|"]
     for name, values in averages.items():
@@ -230,6 +254,17 @@ whose first result is that article opened at that section (`kb eval tests/data/g
 gives it as `section_accuracy`).
 
 {golden}
+
+### Knowing when there is no answer, and the answer card
+
+Each set's own queries are answerable against its articles; every other set's queries are not.
+`abstain_rate`: unanswerable queries that search flags as having no confident answer (the page
+then says so and offers the contact form); `false_abstain_rate`: answerable queries flagged so;
+`card_rate`: answerable queries shown an answer card; `card_precision`: cards whose article is
+relevant. Targets: abstain ≥ 0.90 with false abstain ≤ 0.05, card precision ≥ 0.95. Each row is
+`kb eval SET --unanswerable OTHER --json`; the method is in `kb/search/confidence.py`.
+
+{answers or "(needs two datasets or more)"}
 """
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(report, encoding="utf-8")

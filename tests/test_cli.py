@@ -58,7 +58,8 @@ def test_index_then_search_json(runner: CliRunner, articles_dir: Path, tmp_path:
     data = json.loads(result.stdout)
     assert data["query"] == "paid invoices turn green"
     assert len(data["results"]) == 2
-    assert list(data["results"][0]) == ["slug", "title", "url", "section", "score", "snippet", "answers"]
+    assert list(data) == ["query", "results", "confident", "answer_card"]
+    assert list(data["results"][0]) == ["slug", "title", "url", "section", "score", "snippet", "confidence", "answers"]
     assert data["results"][0]["url"] == "/articles/invoice-basics#track-payment"
 
 

@@ -132,8 +132,19 @@ def test_suggest_api_answers_with_visibility(client: FlaskClient, token: str) ->
         json={"text": "Hi team,\n\nthe refund escalation needs the Admin Console.\n\nThanks,\nBo", "k": 2},
     )
     assert response.status_code == 200
+    assert list(response.get_json()) == ["results", "confident"]
     results = response.get_json()["results"]
-    assert list(results[0]) == ["slug", "title", "url", "section", "score", "snippet", "visibility", "answers"]
+    assert list(results[0]) == [
+        "slug",
+        "title",
+        "url",
+        "section",
+        "score",
+        "snippet",
+        "visibility",
+        "confidence",
+        "answers",
+    ]
     assert (results[0]["slug"], results[0]["visibility"]) == ("refund-escalation-playbook", "internal")
     whole = client.post("/api/suggest", headers={"Authorization": f"Bearer {token}"}, json={"text": "refund", "k": 1.0})
     assert len(whole.get_json()["results"]) == 1  # JSON has one number type: 1.0 is the integer 1

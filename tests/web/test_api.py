@@ -11,7 +11,7 @@ from werkzeug.test import TestResponse
 
 from kb.config import Settings
 
-RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet", "answers"]
+RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet", "confidence", "answers"]
 PUBLIC_SLUGS = {"welcome", "reset-password", "invoice-basics"}
 
 
@@ -33,7 +33,7 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert list(body) == ["query", "results", "search_token"]
+    assert list(body) == ["query", "results", "confident", "answer_card", "search_token"]
     assert re.fullmatch(r"[A-Za-z0-9_-]{16}", body["search_token"])
     assert body["query"] == "send an invoice"
     assert len(body["results"]) == 3
@@ -51,8 +51,10 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
         "section": "Send an invoice",
         "score": best["score"],
         "snippet": "Open Invoices → New, add line items, and press Send.",
+        "confidence": best["confidence"],
         "answers": None,
     }
+    assert 0.0 <= best["confidence"] <= 1.0
     scores = [result["score"] for result in body["results"]]
     assert scores == sorted(scores, reverse=True)
 
