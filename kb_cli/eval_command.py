@@ -86,10 +86,10 @@ def evaluate(
         with contextlib.suppress(QueryError):
             unanswered.append(outcome(service.search(text, settings.default_results, mode=mode), slug_to_id))
     metrics: dict[str, Any] = {name: round(value, 4) for name, value in score_rankings(rankings, dataset.qrels).items()}
-    metrics.update(answer_metrics(outcomes, dataset.qrels, unanswered if unanswerable is not None else None))
     metrics["queries"] = len(rankings)
     metrics["p50_ms"] = round(percentile(latencies, 0.5), 2)
     metrics["p95_ms"] = round(percentile(latencies, 0.95), 2)
+    metrics.update(answer_metrics(outcomes, dataset.qrels, unanswered if unanswerable is not None else None))
     return metrics
 
 

@@ -117,6 +117,9 @@ def test_eval_prints_every_metric_as_json(runner: CliRunner, tmp_path: Path) -> 
         "queries",
         "p50_ms",
         "p95_ms",
+        "false_abstain_rate",
+        "card_rate",
+        "card_precision",
     ]
     assert metrics["queries"] == 3
     assert metrics["p@1"] == 1.0 and metrics["ndcg@10"] == 1.0  # each query shares its words with its answer
@@ -126,6 +129,31 @@ def test_eval_prints_every_metric_as_json(runner: CliRunner, tmp_path: Path) -> 
     assert rerun.exit_code == 0
     assert rerun.stdout.splitlines()[0] == "beir_tiny: 3 queries, mode lexical"
     assert "  ndcg@10    1.0000" in rerun.stdout.splitlines()
+
+
+def test_eval_measures_abstention_on_another_set_s_queries(runner: CliRunner, tmp_path: Path) -> None:
+    """Gardening questions have no answer in a help center about passwords, refunds and invoices."""
+    arguments = ["eval", str(DATA / "beir_tiny"), "--workdir", str(tmp_path / "work")]
+    result = runner.invoke(cli, [*arguments, "--json", "--unanswerable", str(DATA / "beir_tiny_gardening")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert {name: metrics[name] for name in list(metrics)[10:]} == {
+        "false_abstain_rate": 0.3333,  # "when will my refund arrive on my card" shares too few words with its answer
+        "card_rate": 0.3333,
+        "card_precision": 1.0,
+        "unanswerable_queries": 2,
+        "abstain_rate": 1.0,
+        "unanswerable_card_rate": 0.0,
+    }
+    text = runner.invoke(cli, [*arguments, "--unanswerable", str(DATA / "beir_tiny_gardening")]).stdout.splitlines()
+    assert text[-5:-1] == [
+        "  false_abstain_rate 0.3333",
+        "  abstain_rate       1.0000",
+        "  card_rate          0.3333",
+        "  card_precision     1.0000",
+    ]
+    missing = runner.invoke(cli, [*arguments, "--unanswerable", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "'--unanswerable': Directory" in missing.stderr
 
 
 def test_eval_reports_a_bad_dataset_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
