@@ -234,6 +234,17 @@ def test_pages_carry_security_headers(client: FlaskClient) -> None:
         assert response.headers["X-Frame-Options"] == "DENY"
 
 
+def test_a_search_with_no_confident_answer_says_so_and_offers_the_contact_form(client: FlaskClient) -> None:
+    page = client.get("/search", query_string={"q": "qwzx plorf"}).get_data(as_text=True)
+    assert "We couldn't find a confident answer to “qwzx plorf”." in page
+    assert '<h2 class="related-heading">These might be related</h2>' in page
+    assert len(re.findall(r'<li class="result">', page)) == 3
+    assert '<p class="contact-offer">Still need help? <a href="/contact?q=qwzx+plorf">Contact us</a>' in page
+    assert "articles for" not in page and 'class="answer-card"' not in page
+    answered = client.get("/search", query_string={"q": "reset password"}).get_data(as_text=True)
+    assert "These might be related" not in answered and "contact-offer" not in answered
+
+
 def test_search_page_highlights_query_words_and_names_the_correction(client: FlaskClient) -> None:
     page = client.get("/search", query_string={"q": "spam foldr"}).get_data(as_text=True)
     assert "Showing results for <strong>spam folder</strong>." in page
