@@ -271,12 +271,16 @@ class SearchService:
         """The best `k` articles for `text`, or for its spelling correction when that finds a confident answer.
 
         A correction that finds nothing confident was a guess ("xyzzy foobar" is not "xyzzy footer"):
-        the query is then answered as written.
+        the query is then answered as written. One that does keeps its answer card only when the card
+        would answer the query as written too: a wrong correction must not put a wrong answer on top.
         """
         corrected = self.corrected(text, audience)
         if corrected is not None:
             response = self.answer_as(text, corrected, k, audience, ranking, sentences)
             if response.confident:
+                card = response.answer_card
+                if card is not None and not self.evidence(text, audience).card(self.position[card.slug]):
+                    response = replace(response, answer_card=None)
                 return response
         return self.answer_as(text, None, k, audience, ranking, sentences)
 

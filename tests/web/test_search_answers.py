@@ -105,6 +105,16 @@ def test_showing_results_for_only_when_the_correction_changed_the_search(sample_
     assert "Showing results for <strong>password reset email never arrives</strong>." in page
     assert "/articles/reset-your-password#the-reset-email-never-arrives" in page
     assert "Showing results for" not in page_of(sample_client, "password reset email never arrives")
+    card = sample_client.get("/api/search", query_string={"q": "pasword reset email never arrives"}).get_json()
+    assert card["answer_card"]["url"] == "/articles/reset-your-password#the-reset-email-never-arrives"
+    # The card must answer the query as written too: "delet my acount and data" is too far from the
+    # introduction of "delete-your-account" before correction, so that answer stays a plain result.
+    guessed = sample_client.get("/api/search", query_string={"q": "delet my acount and data"}).get_json()
+    assert (guessed["confident"], guessed["answer_card"]) == (True, None)
+    assert guessed["results"][0]["slug"] == "delete-your-account"
+    assert "Showing results for <strong>delete my account and data</strong>." in page_of(
+        sample_client, "delet my acount and data"
+    )
 
 
 def test_internal_articles_never_make_a_public_card(
