@@ -56,7 +56,7 @@ def test_every_kind_of_search_is_logged_with_its_source(app: Flask, client: Flas
         ("agent", "refund escalation"),
     ]
     site = rows[0]
-    assert site.results == 3 and site.confident is None
+    assert site.results == 3 and site.confident is True  # the response's flag, stored as it was
     assert json.loads(site.top_results)[0].partition("#")[0] == "reset-password"
     assert site.visitor is not None and len(site.visitor) == 32  # the address's daily hash, not the address
     assert "127.0.0.1" not in site.visitor
