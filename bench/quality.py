@@ -7,7 +7,7 @@ Peers, all with the same local model and data:
   kb hybrid/dense/lexical   `kb eval --mode MODE` with the default settings: the site's own search
                             function, hybrid (the default) beside its own two rankers alone
 
-Usage:
+Usage (txtai comes with the bench extra: pip install -e '.[bench]'):
   python bench/quality.py [DATASET ...] [--output docs/QUALITY.md] [--workdir bench/.cache]
 
 With no DATASET, every folder of ../shared/eval is used. Writes a Markdown report.
@@ -267,7 +267,10 @@ relevant. Targets: abstain ≥ 0.90 with false abstain ≤ 0.05, card precision 
 {answers or "(needs two datasets or more)"}
 """
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    arguments.output.write_text(report, encoding="utf-8")
+    # Level-2 sections written by other benches (bench/gap_clustering.py's "Content gaps") are kept.
+    earlier = arguments.output.read_text(encoding="utf-8") if arguments.output.exists() else ""
+    kept = earlier[earlier.index("\n## ") :] if "\n## " in earlier else ""
+    arguments.output.write_text(report.rstrip("\n") + "\n" + kept, encoding="utf-8")
     print(f"wrote {arguments.output}", file=sys.stderr)
 
 
