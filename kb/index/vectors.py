@@ -37,6 +37,8 @@ class VectorIndex(Protocol):
 
     def score_all(self, query: np.ndarray) -> np.ndarray: ...
 
+    def top(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]: ...
+
     def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
     def save(self, path: Path) -> None: ...
@@ -50,7 +52,8 @@ class FaissVectorIndex:
 
         self.dimension = dimension
         self.index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._matrix: np.ndarray | None = None  # vectors in id order, for full scans; made on first use
+        self._matrix: np.ndarray | None = None  # vectors in id order, for full scans and gathers; made on first use
+        self._ids: np.ndarray = np.zeros(0, dtype=np.int64)  # the ids of its rows
 
     @classmethod
     def load(cls, path: Path) -> FaissVectorIndex:
@@ -93,18 +96,34 @@ class FaissVectorIndex:
         return self.index.search(queries, k, params=parameters)
 
     def score_all(self, query: np.ndarray) -> np.ndarray:
-        """Inner product of `query` with every stored vector, in id order.
+        """Inner product of `query` with every stored vector, in id order (-inf for ids not stored).
 
-        Exact and fast at help-center sizes (a 20,000-chunk index is one 20,000 x 384 product).
+        Exact; reads every vector, so `top` is what a query should use at scale.
         """
+        ids, matrix = self.id_matrix()
+        scores = np.full(int(ids.max()) + 1 if len(ids) else 0, -np.inf, dtype=np.float32)
+        scores[ids] = matrix @ np.asarray(query, dtype=np.float32)
+        return scores
+
+    def top(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The `n` stored vectors nearest `query` as (scores, ids), best first; fewer when fewer are stored."""
+        n = min(n, self.size)
+        if n <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        scores, ids = self.search(np.asarray(query, dtype=np.float32)[None, :], n)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def id_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids sorted, their vectors one row each), built on first use and kept."""
         if self._matrix is None:
             use_one_blas_thread()
-            ids = np.sort(self.id_array())
-            self._matrix = self.vectors(ids)
-            self._ids = ids
-        scores = np.full(int(self._ids.max()) + 1 if len(self._ids) else 0, -np.inf, dtype=np.float32)
-        scores[self._ids] = self._matrix @ np.asarray(query, dtype=np.float32)
-        return scores
+            ids = self.id_array()
+            order = np.argsort(ids, kind="stable")
+            stored = self.index.index.reconstruct_n(0, self.size) if self.size else np.zeros((0, self.dimension))
+            self._matrix = np.ascontiguousarray(np.asarray(stored, dtype=np.float32)[order])
+            self._ids = ids[order]
+        return self._ids, self._matrix
 
     def id_array(self) -> np.ndarray:
         import faiss
@@ -112,9 +131,19 @@ class FaissVectorIndex:
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of `ids`, one row each, in that order.
+
+        Raises:
+            KeyError: an id is not stored.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([self.index.reconstruct(int(item)) for item in ids]).astype(np.float32)
+        stored, matrix = self.id_matrix()
+        rows = np.searchsorted(stored, ids)
+        if np.any(rows >= len(stored)) or np.any(stored[np.minimum(rows, len(stored) - 1)] != ids):
+            raise KeyError(f"ids not stored: {sorted(set(ids.tolist()) - set(stored.tolist()))[:5]}")
+        return matrix[rows]
 
     def save(self, path: Path) -> None:
         import faiss
