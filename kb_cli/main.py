@@ -42,10 +42,18 @@ class KbGroup(click.Group):
 
 
 class EchoHandler(logging.Handler):
-    """Shows the store's logged warnings (a database moved to the data folder, say) on stderr as the CLI's lines."""
+    """Shows the store's logged warnings (a database moved to the data folder, say) on stderr as the CLI's lines.
+
+    A warning from a thread of its own (a server's background writer, say) goes to the process's own
+    stderr: it belongs to no command's output, even where a caller has captured that output.
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"{record.levelname.title()}: {record.getMessage()}", err=True)
+        line = f"{record.levelname.title()}: {record.getMessage()}"
+        if click.get_current_context(silent=True) is None:
+            print(line, file=sys.__stderr__, flush=True)
+        else:
+            click.echo(line, err=True)
 
 
 def show_warnings() -> None:

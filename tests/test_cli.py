@@ -495,3 +495,36 @@ def test_eval_reports_a_bad_golden_entry_on_its_line(runner: CliRunner, articles
     result = runner.invoke(cli, ["eval", str(golden), "--articles", str(articles_dir)])
     assert result.exit_code == 2
     assert result.stderr == f"Error: {golden}:2: 'expect' is required and must be an article slug\n"
+
+
+def test_a_background_threads_warning_stays_out_of_a_commands_output(
+    runner: CliRunner, articles_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A server thread left from earlier work warns while a command runs: the command's stderr stays its own."""
+    import logging
+    import threading
+
+    kb_cli.main.show_warnings()
+    release = threading.Event()
+
+    def warn_later() -> None:
+        release.wait(5)
+        logging.getLogger("kb.store").warning("the agents database is unavailable")
+
+    thread = threading.Thread(target=warn_later)
+    thread.start()
+    original = kb_cli.main.cli.commands["new"].callback
+    assert original is not None
+
+    def new_while_warned(*args: object, **kwargs: object) -> object:
+        release.set()
+        thread.join()
+        return original(*args, **kwargs)
+
+    kb_cli.main.cli.commands["new"].callback = new_while_warned
+    try:
+        result = runner.invoke(cli, ["new", "  ", "--articles", str(articles_dir)])
+    finally:
+        kb_cli.main.cli.commands["new"].callback = original
+    assert result.stderr == 'Error: the title is empty: kb new "How to reset your password"\n'
+    assert "Warning: the agents database is unavailable" in capfd.readouterr().err
