@@ -133,3 +133,28 @@ class LexicalIndex:
             unique = list(dict.fromkeys(tokens))
             scores[self.chunk_ids] = np.asarray(self.retriever.get_scores(unique), dtype=np.float32)
         return scores
+
+    def postings(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
+        """The chunks holding `stem` and their BM25 scores for it: (chunk ids, scores), both empty when none."""
+        if self.retriever is None or stem not in self.retriever.vocab_dict:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        token = self.retriever.vocab_dict[stem]
+        columns = self.retriever.scores
+        start, end = int(columns["indptr"][token]), int(columns["indptr"][token + 1])
+        documents = np.asarray(columns["indices"][start:end], dtype=np.int64)
+        return self.chunk_ids[documents], np.asarray(columns["data"][start:end], dtype=np.float32)
+
+    def matches(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The chunks holding any of the stemmed query `tokens` (repeats count once) with their BM25 scores.
+
+        Reads only the postings of those stems, never every chunk: (chunk ids ascending, scores).
+        """
+        found = [self.postings(stem) for stem in dict.fromkeys(tokens)]
+        found = [(chunks, scores) for chunks, scores in found if len(chunks)]
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        chunks, inverse = np.unique(np.concatenate([chunks for chunks, _ in found]), return_inverse=True)
+        totals = np.zeros(len(chunks), dtype=np.float32)
+        np.add.at(totals, inverse, np.concatenate([scores for _, scores in found]))
+        return chunks, totals
+

@@ -23,7 +23,7 @@ either may be the answer, and a card that answers the wrong question is worse th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,23 +39,65 @@ CARD_MARGIN = 0.75  # how far, in standard deviations of the query's cosines, th
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One query's evidence about every article of the help center (positions as in `SearchService.slugs`)."""
+class WordWeights:
+    """The query's distinct stems with their weights, and which articles hold each (for one audience)."""
 
-    cosine: np.ndarray  # each article's best raw cosine with the query; -inf for articles not visible
-    coverage: np.ndarray  # share of the query's word weight each article contains, 0..1
-    spread: float  # the standard deviation of the query's cosines over the visible articles
+    weights: list[float]
+    holders: list[np.ndarray]  # sorted article positions holding each stem
+    total: float
+
+    def coverage(self, positions: np.ndarray) -> np.ndarray:
+        """Each article's share of the query's word weight, 0..1."""
+        covered = np.zeros(len(positions), dtype=np.float64)
+        if not self.total:
+            return covered
+        for weight, holders in zip(self.weights, self.holders, strict=True):
+            covered += weight * np.isin(positions, holders)
+        return covered / self.total
+
+
+class Evidence:
+    """One query's evidence about its candidate articles, and about any other article on demand.
+
+    Cosines and word coverage come with the query's candidates (`kb.search.candidates`); those of an
+    article that is not a candidate are computed when asked (`outside`). Articles the audience may
+    not see have a cosine of -inf and no confidence.
+    """
+
+    def __init__(
+        self,
+        candidates: np.ndarray,
+        cosines: np.ndarray,
+        coverage: np.ndarray,
+        spread: float,
+        outside: Callable[[int], tuple[float, float]],
+    ) -> None:
+        self.candidates = {int(position): number for number, position in enumerate(candidates)}
+        self.cosines = cosines  # each candidate's best raw cosine with the query
+        self.coverage = coverage  # each candidate's share of the query's word weight, 0..1
+        self.spread = spread  # the standard deviation of the query's cosines over the visible articles
+        self.outside = outside  # (cosine, coverage) of an article that is not a candidate
+
+    def evidence_of(self, position: int) -> tuple[float, float]:
+        number = self.candidates.get(position)
+        if number is None:
+            return self.outside(position)
+        return float(self.cosines[number]), float(self.coverage[number])
 
     def confidence(self, position: int) -> float:
         """How sure search is that article `position` answers the query, 0..1."""
-        meaning = meaning_evidence(float(self.cosine[position]))
-        words = float(self.coverage[position]) ** WORDS_POWER
+        cosine, coverage = self.evidence_of(position)
+        meaning = meaning_evidence(cosine)
+        words = coverage**WORDS_POWER
         return round(1.0 - (1.0 - meaning) * (1.0 - words), 4)
 
     def card(self, position: int) -> bool:
-        """Whether article `position` is sure enough to be shown inline (see the module's docstring)."""
-        cosine = float(self.cosine[position])
-        others = np.delete(self.cosine, position)
+        """Whether article `position` is sure enough to be shown inline (see the module's docstring).
+
+        The runner-up is among the candidates: they hold the articles nearest in meaning.
+        """
+        cosine, _ = self.evidence_of(position)
+        others = np.delete(self.cosines, self.candidates[position]) if position in self.candidates else self.cosines
         runner_up = float(others.max()) if len(others) else -math.inf
         return meaning_evidence(cosine) >= CARD and (cosine - runner_up) / self.spread >= CARD_MARGIN
 
@@ -72,47 +114,18 @@ def is_confident(confidences: Iterable[float]) -> bool:
     return any(confidence >= CONFIDENT for confidence in confidences)
 
 
-def gather(
-    query: str,
-    article_cosines: np.ndarray,
-    visible: np.ndarray,
-    lexical: LexicalIndex,
-    chunk_article: np.ndarray,
-    chunk_count: int,
-) -> Evidence:
-    """The evidence of `query`, whose best cosine per article is `article_cosines`, for one audience.
+def word_weights(query: str, lexical: LexicalIndex, chunk_article: np.ndarray, visible: np.ndarray) -> WordWeights:
+    """The idf weight of each distinct stem of `query` in the audience's index, and the visible articles holding it.
 
-    Args:
-        visible: which articles the audience may see.
-        lexical: the audience's BM25 index, for document frequencies and which chunks hold a word.
-        chunk_article: each chunk's article position.
+    A stem no chunk holds weighs as much as the rarest and is held by no article.
     """
-    values = article_cosines[visible]
-    spread = float(values.std()) if len(values) else 0.0
-    return Evidence(
-        cosine=np.where(visible, article_cosines, -np.inf),
-        coverage=word_coverage(query, lexical, chunk_article, chunk_count, len(article_cosines)),
-        spread=max(spread, 1e-6),
-    )
-
-
-def word_coverage(
-    query: str, lexical: LexicalIndex, chunk_article: np.ndarray, chunk_count: int, article_count: int
-) -> np.ndarray:
-    """Each article's share of the query's word weight: the idf of each distinct query stem it contains."""
     stems = list(dict.fromkeys(stem_all(content_words(query))))
-    covered = np.zeros(article_count, dtype=np.float64)
-    if not stems:
-        return covered
     documents = len(lexical.chunk_ids)
-    total = 0.0
+    weights, holders = [], []
     for stem in stems:
-        present = lexical.scores([stem], chunk_count) > 0
-        frequency = int(present.sum())
-        weight = math.log(1.0 + (documents - max(frequency, 1) + 0.5) / (max(frequency, 1) + 0.5))
-        total += weight
-        if frequency:
-            holds = np.zeros(article_count, dtype=bool)
-            holds[chunk_article[present]] = True
-            covered += weight * holds
-    return covered / total if total else covered
+        chunk_ids, _ = lexical.postings(stem)
+        frequency = max(len(chunk_ids), 1)
+        weights.append(math.log(1.0 + (documents - frequency + 0.5) / (frequency + 0.5)))
+        articles = np.unique(chunk_article[chunk_ids])
+        holders.append(articles[visible[articles]])
+    return WordWeights(weights, holders, float(sum(weights)))

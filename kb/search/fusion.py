@@ -31,11 +31,25 @@ SHORT_QUERY_SHARE = 0.1  # the share of the weight a short question keeps: enoug
 SURE_GAP = 1.0  # dense standard deviations between the dense leader and the runner-up that leave words no say
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The mean and standard deviation of one ranker's article scores over the articles a reader may see."""
+
+    mean: float
+    spread: float  # 1.0 when every score is equal, so that standardising never divides by zero
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Scale:
+        if not len(values):
+            return cls(0.0, 1.0)
+        spread = float(values.std())
+        return cls(float(values.mean()), spread if spread > 1e-9 else 1.0)
+
+
 def standardisation(scores: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of the masked scores (a spread of 1 when they are all equal)."""
-    values = scores[mask]
-    spread = float(values.std())
-    return float(values.mean()), spread if spread > 1e-9 else 1.0
+    scale = Scale.of(scores[mask])
+    return scale.mean, scale.spread
 
 
 @dataclass(frozen=True)
@@ -84,19 +98,22 @@ def fuse(
     has_code: bool,
     max_weight: float,
     fixed: bool = False,
+    scales: tuple[Scale, Scale] | None = None,
 ) -> Fused:
     """Hybrid scores of chunks and articles: standardised meaning plus the trusted standout of words.
 
     `query_words` is the number of distinct content words of the query, `has_code` whether one of
     them has a digit. `fixed` gives the words `max_weight` whatever the query (the sentences of a
-    message, whose scores `kb.search.problems` compares with fixed thresholds).
+    message, whose scores `kb.search.problems` compares with fixed thresholds). `scales` are the
+    dense and lexical scales of every visible article when the arrays hold only some of them (a
+    query's candidates, `kb.search.candidates`); without them they are measured on the visible ones.
 
     Chunk scores only choose each article's section: they are on their article's scale (the same
     means and spreads), and the words always count there with `max_weight`, since within an article
     that meaning ranked they point at the passage that answers.
     """
-    dense_mean, dense_spread = standardisation(article_dense, visible)
-    lexical_mean, lexical_spread = standardisation(article_lexical, visible)
+    dense, lexical = scales or (Scale.of(article_dense[visible]), Scale.of(article_lexical[visible]))
+    dense_mean, dense_spread, lexical_mean, lexical_spread = dense.mean, dense.spread, lexical.mean, lexical.spread
     article_dense_z = (article_dense - dense_mean) / dense_spread
     article_lexical_z = (article_lexical - lexical_mean) / lexical_spread
     trust = lexical_trust(article_dense_z[visible], article_lexical[visible], query_words, has_code, max_weight)

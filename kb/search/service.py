@@ -6,6 +6,7 @@ query -> spelling correction -> dense chunk scores + BM25 chunk scores -> per-ar
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -23,7 +24,8 @@ from kb.index.embedder import Embedder
 from kb.index.format import ArticleRecord, Audience, ChunkRecord, PublishedIndex
 from kb.index.lexical import tokenize
 from kb.search.answer_card import AnswerCard, answer_card
-from kb.search.confidence import Evidence, gather, is_confident
+from kb.search.candidates import CandidateFinder, QueryScores
+from kb.search.confidence import Evidence, is_confident, word_weights
 from kb.search.customer_messages import clean_message
 from kb.search.fusion import fuse
 from kb.search.problems import Problem, group_problems, merge, problem_sentences
@@ -37,6 +39,7 @@ QUERY_CACHE_SIZE = 2048
 COMMON_SHARE = 0.9  # a stem in this share of the articles or more is too common to highlight
 COMMON_MINIMUM = 10  # articles a help center needs before any word counts as common
 SENTENCE_CACHE_SIZE = 50_000
+Memo = dict[tuple[str, "Audience", bool], QueryScores]  # one answer's candidates, by (text, audience, by words)
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ class SearchService:
             if chunk.kind == ChunkKind.SECTION:
                 self.section_chunks.setdefault((chunk.slug, chunk.anchor), []).append(chunk.id)
         self.common_stems: frozenset[str] | None = None  # computed on first use (see `plain_stems`)
+        self.finder = CandidateFinder(index.vectors, index.lexical, self.chunk_article, self.visible)
 
     def search(
         self, query: str, k: int | None = None, audience: Audience = Audience.PUBLIC, mode: str | None = None
@@ -298,22 +302,25 @@ class SearchService:
             # Sentences are searched as written: correcting one word at a time out of its message's
             # context turns rare right words into common wrong ones ("bookkeeper" -> "bookkeepers").
             vectors = self.query_vectors.encode_all([effective, *sentences])[1:]  # one model call
-        ranked = self.rank(effective, k, audience, ranking)
+        memo: Memo = {}
+        ranked = self.rank(effective, k, audience, ranking, memo=memo)
         if self.reranker is not None and ranked:
             ranked = self.rerank(effective, ranked)
         problems: list[Problem[RankedArticle]] = []
         if each_problem:
             # A sentence's words always count in full: whether it names a problem is judged on one scale
             # (`kb.search.problems`), whatever its length or the model's certainty.
-            rankings = [self.rank(sentence, 2, audience, ranking, words_count_fully=True) for sentence in sentences]
+            rankings = [
+                self.rank(sentence, 2, audience, ranking, words_count_fully=True, memo=memo) for sentence in sentences
+            ]
             problems = group_problems(sentences, vectors, rankings, ranked)
         stems = (set(tokenize(effective)) | set(tokenize(text))) - self.plain_stems()
-        results, evidence = [], {effective: self.evidence(effective, audience)}
+        results, evidence = [], {effective: self.evidence(effective, audience, memo)}
         merged = merge(ranked, problems, k)
         for item, sentence in merged:
             result = self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence)
             if (sentence or effective) not in evidence:
-                evidence[sentence or effective] = self.evidence(sentence or effective, audience)
+                evidence[sentence or effective] = self.evidence(sentence or effective, audience, memo)
             confidence = evidence[sentence or effective].confidence(self.position[item.slug])
             results.append(replace(result, confidence=confidence))
         card = None
@@ -321,66 +328,91 @@ class SearchService:
             card = answer_card(merged[0][0].article, merged[0][0].chunk.anchor, merged[0][0].chunk.section)
         return SearchResponse(text, results, corrected, is_confident(result.confidence for result in results), card)
 
-    def evidence(self, text: str, audience: Audience) -> Evidence:
+    def find(
+        self, text: str, audience: Audience, wanted: int, by_words: bool = False, memo: Memo | None = None
+    ) -> QueryScores:
+        """`text`'s candidate articles and scales (see `kb.search.candidates`), remembered in `memo` for one answer."""
+        key = (text, audience, by_words)
+        found = memo.get(key) if memo is not None else None
+        if found is None or len(found.positions) < min(wanted, int(self.visible[audience].sum())):
+            vector = self.query_vectors.vector(text)
+            found = self.finder.find(vector, self.synonyms.expand(tokenize(text)), audience, wanted, by_words)
+            if memo is not None:
+                memo[key] = found
+        return found
+
+    def evidence(self, text: str, audience: Audience, memo: Memo | None = None) -> Evidence:
         """What `text` finds in every article, on scales apart from the fused score (see kb.search.confidence)."""
-        chunk_count = len(self.index.chunks)
-        cosines = self.per_article(self.index.vectors.score_all(self.query_vectors.vector(text))[:chunk_count])
-        lexical = self.index.lexical[audience]
-        return gather(text, cosines, self.visible[audience], lexical, self.chunk_article, chunk_count)
+        found = next(
+            (found for (seen, who, _), found in (memo or {}).items() if seen == text and who == audience), None
+        )
+        if found is None:
+            found = self.find(text, audience, 2, memo=memo)
+        visible = self.visible[audience]
+        vector = self.query_vectors.vector(text)
+        words = word_weights(text, self.index.lexical[audience], self.chunk_article, visible)
+
+        def outside(position: int) -> tuple[float, float]:
+            if not visible[position]:
+                return -math.inf, 0.0
+            chunk_ids, _ = self.finder.chunks.gather(np.array([position]))
+            cosine = float((self.index.vectors.vectors(chunk_ids) @ vector).max())
+            return cosine, float(words.coverage(np.array([position]))[0])
+
+        coverage = words.coverage(found.positions)
+        return Evidence(found.positions, found.article_dense, coverage, found.cosine_spread, outside)
 
     def rank(
-        self, text: str, k: int, audience: Audience, mode: SearchMode, words_count_fully: bool = False
+        self,
+        text: str,
+        k: int,
+        audience: Audience,
+        mode: SearchMode,
+        words_count_fully: bool = False,
+        memo: Memo | None = None,
     ) -> list[RankedArticle]:
-        """Articles by fused score. Each ranker scores every chunk; an article takes its best chunk.
+        """Articles by fused score. Each ranker scores the query's candidates' chunks; an article takes its best chunk.
 
         Hybrid mode ranks by meaning (z-scores over the visible articles) and adds how far an article
         stands out in BM25 with a weight decided per query (see `kb.search.fusion`): none for a short
         question, more for a long message or a code with digits, less as meaning grows sure of its leader.
         """
-        visible = self.visible[audience]
-        if not visible.any():
+        if not self.visible[audience].any():
             return []
-        chunk_count = len(self.index.chunks)
-        chunk_scores: np.ndarray = np.zeros(chunk_count, dtype=np.float32)
-        article_scores: np.ndarray = np.zeros(len(self.slugs), dtype=np.float32)
-        candidates = visible
-        if mode != SearchMode.LEXICAL:
-            dense = self.index.vectors.score_all(self.query_vectors.vector(text))[:chunk_count]
-            chunk_scores, article_scores = dense, self.per_article(dense)
-        if mode != SearchMode.DENSE:
-            stems = tokenize(text)
-            lexical = self.index.lexical[audience].scores(self.synonyms.expand(stems), chunk_count)
-            article_lexical = self.per_article(lexical)
-            if mode == SearchMode.LEXICAL:
-                chunk_scores, article_scores = lexical, article_lexical
-                candidates = visible & (article_lexical > 0)
-            else:
-                has_code = any(character.isdigit() for stem in stems for character in stem)
-                fused = fuse(
-                    chunk_scores,
-                    article_scores,
-                    lexical,
-                    article_lexical,
-                    visible,
-                    len(set(stems)),
-                    has_code,
-                    self.settings.lexical_weight,
-                    fixed=words_count_fully,
-                )
-                chunk_scores, article_scores = fused.chunk_scores, fused.article_scores
-        positions = np.flatnonzero(candidates)
         depth = max(k, self.settings.rerank_depth if self.reranker is not None else 0)
-        if len(positions) > depth:
-            head = np.argpartition(-article_scores[positions], depth - 1)[:depth]
-            positions = positions[head]
-        positions = positions[np.argsort(-article_scores[positions], kind="stable")]
+        found = self.find(text, audience, depth, mode == SearchMode.LEXICAL, memo)
+        chunk_scores, article_scores = found.chunk_dense, found.article_dense
+        keep = np.ones(len(found.positions), dtype=bool)
+        if mode == SearchMode.LEXICAL:
+            chunk_scores, article_scores = found.chunk_lexical, found.article_lexical
+            keep = found.article_lexical > 0
+        elif mode == SearchMode.HYBRID:
+            stems = tokenize(text)
+            fused = fuse(
+                found.chunk_dense,
+                found.article_dense,
+                found.chunk_lexical,
+                found.article_lexical,
+                keep,
+                len(set(stems)),
+                any(character.isdigit() for stem in stems for character in stem),
+                self.settings.lexical_weight,
+                fixed=words_count_fully,
+                scales=(found.dense_scale, found.lexical_scale),
+            )
+            chunk_scores, article_scores = fused.chunk_scores, fused.article_scores
+        candidates = np.flatnonzero(keep)
+        if len(candidates) > depth:
+            candidates = candidates[np.argpartition(-article_scores[candidates], depth - 1)[:depth]]
+        candidates = candidates[np.argsort(-article_scores[candidates], kind="stable")]
         ranked = []
-        for position in positions:
-            chunk_ids = self.article_chunks[position]
-            best = chunk_ids[int(np.argmax(chunk_scores[chunk_ids]))]
+        for candidate in candidates:
+            span = found.slice_of(int(candidate))
+            best = int(found.chunk_ids[span][int(np.argmax(chunk_scores[span]))])
+            position = int(found.positions[candidate])
             ranked.append(
                 RankedArticle(
-                    self.index.articles[self.slugs[position]], float(article_scores[position]), self.index.chunks[best]
+                    self.index.articles[self.slugs[position]], float(article_scores[candidate]), self.index.chunks[best]
                 )
             )
         return ranked
@@ -390,12 +422,6 @@ class SearchService:
         if self.common_stems is None:
             self.common_stems = common_stems(self.index)
         return self.common_stems
-
-    def per_article(self, chunk_scores: np.ndarray) -> np.ndarray:
-        """Each article's best chunk score."""
-        scores = np.full(len(self.slugs), -np.inf, dtype=np.float32)
-        np.maximum.at(scores, self.chunk_article, chunk_scores)
-        return scores
 
     def rerank(self, text: str, ranked: list[RankedArticle]) -> list[RankedArticle]:
         assert self.reranker is not None

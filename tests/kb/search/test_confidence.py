@@ -11,7 +11,7 @@ from kb.config import Settings
 from kb.index.format import load_published_index
 from kb.index.lexical import LexicalIndex, analyse
 from kb.search.answer_card import answer_card, section_html
-from kb.search.confidence import CONFIDENT, Evidence, is_confident, meaning_evidence, word_coverage
+from kb.search.confidence import CONFIDENT, Evidence, is_confident, meaning_evidence, word_weights
 from kb.search.service import Audience, SearchService
 from kb.search.spelling import SpellingCorrector
 from tests.conftest import FakeEmbedder
@@ -26,7 +26,12 @@ ARTICLE_HTML = (
 
 
 def evidence(cosines: list[float], coverage: list[float] | None = None, spread: float = 0.1) -> Evidence:
-    return Evidence(np.array(cosines), np.array(coverage or [0.0] * len(cosines)), spread)
+    every = np.arange(len(cosines))
+    return Evidence(every, np.array(cosines), np.array(coverage or [0.0] * len(cosines)), spread, not_asked)
+
+
+def not_asked(position: int) -> tuple[float, float]:
+    raise AssertionError(f"article {position} is a candidate: its evidence is at hand")
 
 
 def test_meaning_evidence_is_even_at_the_midpoint_and_saturates_far_from_it() -> None:
@@ -53,11 +58,18 @@ def test_word_coverage_weighs_rare_words_and_counts_unknown_ones_as_missing() ->
     texts = ["refund policy", "refund an invoice", "invoice template", "invoice email"]
     lexical = LexicalIndex.build(analyse(texts), [0, 1, 2, 3])
     chunk_article = np.array([0, 1, 2, 2])  # the last two chunks are one article's
-    both = word_coverage("refund invoice", lexical, chunk_article, 4, 3)
+    everyone, articles = np.ones(3, dtype=bool), np.arange(3)
+
+    def coverage(query: str) -> list[float]:
+        return list(word_weights(query, lexical, chunk_article, everyone).coverage(articles))
+
+    both = coverage("refund invoice")
     assert both[1] == 1.0 and both[0] > both[2] > 0  # "refund" (2 chunks) is rarer than "invoice" (3)
-    unknown = word_coverage("refund zzqx", lexical, chunk_article, 4, 3)
+    unknown = coverage("refund zzqx")
     assert unknown[0] == unknown[1] < 0.5 and unknown[2] == 0.0
-    assert list(word_coverage("how do I", lexical, chunk_article, 4, 3)) == [0.0, 0.0, 0.0]
+    assert coverage("how do I") == [0.0, 0.0, 0.0]
+    hidden = word_weights("refund invoice", lexical, chunk_article, np.array([True, False, True]))
+    assert list(hidden.coverage(articles)) == [both[0], 0.0, both[2]]  # what the reader may not see holds nothing
 
 
 def test_section_html_cuts_one_section_at_the_next_heading_and_sanitizes_it() -> None:
