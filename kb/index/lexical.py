@@ -157,4 +157,3 @@ class LexicalIndex:
         totals = np.zeros(len(chunks), dtype=np.float32)
         np.add.at(totals, inverse, np.concatenate([scores for _, scores in found]))
         return chunks, totals
-
