@@ -70,6 +70,15 @@ class HelpCenter:
         """The visible articles that lists show: all but the `unlisted` ones."""
         return [record for record in self.articles(audience) if not record.unlisted]
 
+    def listed_among(self, slugs: list[str], audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
+        """The articles named by `slugs` that lists may show this audience, in the order given.
+
+        Slugs from elsewhere (the view counters) may name internal, draft, unlisted or removed
+        articles: those are left out, so a list never links to a page the reader cannot open.
+        """
+        found = (self.article(slug, audience) for slug in slugs)
+        return [record for record in found if record is not None and not record.unlisted]
+
     def categories(self, audience: Audience = Audience.PUBLIC) -> list[Category]:
         """Categories with listed articles, in their `_category.yml` order, then by name."""
         visible = self.listed(audience)

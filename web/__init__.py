@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
         legacy,
         media,
         pages,
+        popular,
         preview,
         search_logging,
         security,
@@ -80,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None, settings: Settings | N
     theme.init_app(app, settings)
     auth.init_app(app)
     feedback.init_app(app)
+    popular.init_app(app)
     visitors.init_app(app, app.extensions["kb_customer_storage"])
     search_logging.init_app(app)
     auth.csrf.exempt(api.blueprint)  # the API takes Bearer tokens only, never cookies: nothing to forge

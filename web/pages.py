@@ -13,6 +13,7 @@ from kb.index.format import ArticleRecord
 from kb.search.service import Audience
 from kb.urls import article_url, category_url
 from web.errors import public_message
+from web.popular import POPULAR_SHOWN, popular_slugs
 from web.search_logging import log_search, record_article_view
 from web.state import help_center, live_help_center, settings
 from web.theme import html_lang
@@ -30,7 +31,12 @@ def site_globals() -> dict[str, object]:
 @blueprint.get("/")
 def home() -> str:
     center = help_center()
-    return render_template("home.html", categories=center.categories(), recent=center.recently_updated(RECENT_ARTICLES))
+    return render_template(
+        "home.html",
+        categories=center.categories(),
+        popular=center.listed_among(popular_slugs())[:POPULAR_SHOWN],
+        recent=center.recently_updated(RECENT_ARTICLES),
+    )
 
 
 @blueprint.get("/search")

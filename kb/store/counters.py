@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,3 +47,18 @@ def counts(
         .order_by(DailyCountRow.day, DailyCountRow.key)
     )
     return [(day, key, int(count)) for day, key, count in rows]
+
+
+def top_keys(
+    session: Session, metric: str, since: datetime.date, until: datetime.date, limit: int
+) -> list[tuple[str, int]]:
+    """The `limit` keys of `metric` with the highest totals from `since` to `until`, highest first, ties by key."""
+    total = func.sum(DailyCountRow.count).label("total")
+    rows = session.execute(
+        select(DailyCountRow.key, total)
+        .where(DailyCountRow.metric == metric, DailyCountRow.day >= since, DailyCountRow.day <= until)
+        .group_by(DailyCountRow.key)
+        .order_by(total.desc(), DailyCountRow.key)
+        .limit(limit)
+    )
+    return [(key, int(count)) for key, count in rows]
