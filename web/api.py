@@ -90,6 +90,7 @@ def openapi() -> Response:
 
 @blueprint.get("/categories")
 def categories() -> Response:
+    """The categories in the home page's order: those with an `order` first, by it, then the rest by name."""
     center = help_center()
     return jsonify(
         {
@@ -97,6 +98,9 @@ def categories() -> Response:
                 {
                     "slug": category.slug,
                     "name": category.name,
+                    "description": category.description,
+                    "icon": category.icon,
+                    "order": category.order,
                     "articles": category.article_count,
                     "url": category_url(category.slug),
                 }

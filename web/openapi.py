@@ -191,16 +191,29 @@ def schemas(settings: Settings) -> dict[str, Any]:
             },
         ),
         "Category": strict_object(
-            "A category with its number of public articles.",
+            "A category with its number of public articles and what its `_category.yml` says.",
             {
                 "slug": text,
                 "name": text,
+                "description": {
+                    "type": "string",
+                    "description": "The category's description from its _category.yml; empty when it gives none.",
+                },
+                "icon": {
+                    "type": "string",
+                    "description": "A short text (often an emoji) shown before the name; empty when none is given.",
+                },
+                "order": {
+                    "type": ["integer", "null"],
+                    "description": "The category's place from its _category.yml (lowest first); null when unordered.",
+                },
                 "articles": {"type": "integer", "minimum": 1},
                 "url": text,
             },
         ),
         "CategoryList": strict_object(
-            "Every category that has public articles, by name.",
+            "Every category that has public articles, in the home page's order: the ordered ones by `order`, "
+            "then the rest by name.",
             {
                 "categories": array_of(schema("Category")),
             },

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from indexer.build import build_index
 from kb.config import Settings
+from tests.conftest import AppFactory, FakeEmbedder
 
 RESULT_KEYS = ["slug", "title", "url", "section", "score", "snippet", "confidence", "answers"]
 PUBLIC_SLUGS = {"welcome", "reset-password", "invoice-basics"}
@@ -165,16 +168,75 @@ def test_unknown_article_is_404(client: FlaskClient) -> None:
     error_of(client.get("/api/articles/no-such-article"), 404, "not_found")
 
 
+UNDESCRIBED = {"description": "", "icon": "", "order": None}  # a category without a _category.yml
+
+
 def test_categories_lists_public_categories_with_counts(client: FlaskClient) -> None:
     response = client.get("/api/categories")
     assert response.status_code == 200
     assert response.get_json() == {
         "categories": [
-            {"slug": "account", "name": "Account", "articles": 1, "url": "/categories/account"},
-            {"slug": "billing", "name": "Billing", "articles": 1, "url": "/categories/billing"},
-            {"slug": "getting-started", "name": "Getting started", "articles": 1, "url": "/categories/getting-started"},
+            {**UNDESCRIBED, "slug": "account", "name": "Account", "articles": 1, "url": "/categories/account"},
+            {**UNDESCRIBED, "slug": "billing", "name": "Billing", "articles": 1, "url": "/categories/billing"},
+            {
+                **UNDESCRIBED,
+                "slug": "getting-started",
+                "name": "Getting started",
+                "articles": 1,
+                "url": "/categories/getting-started",
+            },
         ]
     }
+    assert list(response.get_json()["categories"][0]) == [
+        "slug",
+        "name",
+        "description",
+        "icon",
+        "order",
+        "articles",
+        "url",
+    ]
+
+
+def test_categories_carry_their_category_files_fields_in_the_home_pages_order(
+    make_app: AppFactory, settings: Settings, articles_dir: Path, fake_embedder: FakeEmbedder
+) -> None:
+    (articles_dir / "getting-started" / "_category.yml").write_text(
+        "title: Getting started\ndescription: Your first steps.\nicon: 🚀\norder: 2\n", encoding="utf-8"
+    )
+    (articles_dir / "billing" / "_category.yml").write_text(
+        "title: Billing and plans\ndescription: Invoices and refunds.\norder: 1\n", encoding="utf-8"
+    )
+    build_index(settings, fake_embedder, show_progress=False)
+    client = make_app(settings).test_client()
+    response = client.get("/api/categories")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "categories": [
+            {
+                "slug": "billing",
+                "name": "Billing and plans",
+                "description": "Invoices and refunds.",
+                "icon": "",
+                "order": 1,
+                "articles": 1,
+                "url": "/categories/billing",
+            },
+            {
+                "slug": "getting-started",
+                "name": "Getting started",
+                "description": "Your first steps.",
+                "icon": "🚀",
+                "order": 2,
+                "articles": 1,
+                "url": "/categories/getting-started",
+            },
+            {**UNDESCRIBED, "slug": "account", "name": "Account", "articles": 1, "url": "/categories/account"},
+        ]
+    }
+    home = client.get("/").get_data(as_text=True)
+    links = re.findall(r'<a href="(/categories/[^"]+)">', home)
+    assert links == ["/categories/billing", "/categories/getting-started", "/categories/account"]
 
 
 def test_healthz_reports_the_live_build(client: FlaskClient, built_settings: Settings) -> None:
