@@ -72,6 +72,29 @@ def test_instant_search_with_the_keyboard_only(chromium: Chromium) -> None:
     assert 0 <= top < DESKTOP["height"] / 2
 
 
+def tabs_to(page: Any, selector: str, most: int = 30) -> int:
+    """How many Tab presses from the top of the page bring the keyboard focus to `selector`'s first element."""
+    for presses in range(1, most + 1):
+        page.keyboard.press("Tab")
+        if page.locator(selector).first.evaluate("(element) => element === document.activeElement"):
+            return presses
+    return most + 1
+
+
+def test_the_first_result_is_a_keystroke_or_two_away(chromium: Chromium) -> None:
+    """The issue counted five Tabs from a results page to its first result; and no way from the search box."""
+    page = chromium.new_page()
+    page.goto("/search?q=refund+policy")
+    assert tabs_to(page, ".result h2 a") <= 2
+    page.goto("/")  # the home page's box has the focus: one arrow key selects the first result
+    page.keyboard.type("refund policy")
+    page.locator("#instant-results-0 [role=option]").first.wait_for(timeout=5000)
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#q").get_attribute("aria-activedescendant") == page.locator(
+        "#instant-results-0 [role=option]"
+    ).first.get_attribute("id")
+
+
 def test_control_k_focuses_search_from_any_page_and_enter_without_a_choice_submits(chromium: Chromium) -> None:
     page = chromium.new_page()
     for path, box in (("/categories/billing-and-plans", "header-q"), ("/", "q")):

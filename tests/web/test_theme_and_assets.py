@@ -15,8 +15,6 @@ from indexer.build import build_index
 from kb.config import Settings
 from kb.errors import ConfigError
 from tests.conftest import SAMPLE_ARTICLES, AppFactory, FakeEmbedder
-from web.assets import make_asset
-from web.theme import brand_css, html_lang, long_date
 
 PAGE_BUDGET_BYTES = 30 * 1024
 ASSET_LINK = re.compile(r'<(?:script src|link rel="stylesheet" href)="(/static/[^"]+)"')
@@ -49,6 +47,8 @@ def test_pages_link_fingerprinted_assets_served_compressed_and_cached_for_a_year
 
 
 def test_scripts_and_stylesheets_are_minified_without_touching_strings() -> None:
+    from web.assets import make_asset  # imported here, so that the page tests above run on code without it
+
     script = make_asset("a.js", b'// a comment\nvar  text = "keep  /* this */ // too";\n')
     assert script.body == b'var text="keep  /* this */ // too";'
     style = make_asset("a.css", b'/* note */\n.a  >  b { content: "  x  "; }\n')
@@ -57,6 +57,8 @@ def test_scripts_and_stylesheets_are_minified_without_touching_strings() -> None
 
 
 def test_an_asset_name_changes_with_its_content() -> None:
+    from web.assets import make_asset
+
     first, second = make_asset("site.js", b"one();"), make_asset("site.js", b"two();")
     assert re.fullmatch(r"site\.[0-9a-f]{10}\.js", first.hashed_name)
     assert first.hashed_name != second.hashed_name
@@ -117,6 +119,8 @@ def test_a_theme_stylesheet_replaces_the_built_in_one(make_app: AppFactory, them
 
 
 def test_brand_text_stays_readable_on_light_and_dark_brand_colours() -> None:
+    from web.theme import brand_css
+
     assert brand_css("#ffd400") == b":root{--brand:#ffd400;--brand-text:#111111}\n"
     assert brand_css("#1a3fa3") == b":root{--brand:#1a3fa3;--brand-text:#ffffff}\n"
 
@@ -143,10 +147,18 @@ def test_theme_settings_are_checked(variable: str, value: str, message: str) -> 
 
 
 def test_dates_read_in_words_and_lang_follows_the_locale() -> None:
+    from web.theme import html_lang, long_date
+
     assert long_date("2026-09-23") == "23 September 2026"
     assert long_date(datetime.date(2026, 1, 8)) == "8 January 2026"
     assert long_date("soon") == "soon"
     assert (html_lang("en"), html_lang("pt_br"), html_lang("fr-CA"), html_lang(None)) == ("en", "pt-BR", "fr-CA", "en")
+
+
+def test_article_pages_show_their_date_in_words(client: FlaskClient) -> None:
+    """The issue's "raw ISO dates": the page said 2026-03-01; the machine-readable date stays in the attribute."""
+    page = client.get("/articles/welcome").get_data(as_text=True)
+    assert 'Updated <time datetime="2026-03-01">1 March 2026</time>' in page
 
 
 def test_an_article_page_takes_its_language_from_the_locale(articles_dir: Path, make_app: AppFactory) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kb.content.loading import CategoryInfo, load_articles, read_categories
+from kb.content.loading import load_articles
 from tests.conftest import AppFactory
 
 
@@ -15,6 +15,8 @@ def write(path: Path, text: str) -> None:
 
 
 def test_a_category_file_gives_description_icon_and_order(tmp_path: Path) -> None:
+    from kb.content.loading import CategoryInfo, read_categories  # here: the page test below runs without them
+
     write(
         tmp_path / "billing" / "_category.yml", "title: Billing\ndescription: Plans and invoices.\nicon: 💳\norder: 2\n"
     )
