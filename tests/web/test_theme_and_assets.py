@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from indexer.build import build_index
 from kb.config import Settings
 from kb.errors import ConfigError
-from tests.conftest import SAMPLE_ARTICLES, AppFactory, FakeEmbedder
+from tests.conftest import SAMPLE_ARTICLES, AppFactory, FakeEmbedder, app_for
 
 PAGE_BUDGET_BYTES = 30 * 1024
 ASSET_LINK = re.compile(r'<(?:script src|link rel="stylesheet" href)="(/static/[^"]+)"')
@@ -110,6 +110,27 @@ def test_a_theme_sets_logo_brand_colour_footer_links_templates_and_css(
         ("https://example.com/privacy", "Privacy"),
         ("/status", "Status"),
     ]
+
+
+def test_an_operator_sets_the_logo_and_brand_colour_through_the_environment(
+    built_settings: Settings, fake_embedder: FakeEmbedder, theme_folder: Path
+) -> None:
+    """The issue's "no logo or brand colour": set the way operators do, with KB_* variables."""
+    settings = Settings.from_env(
+        {
+            "KB_ARTICLES": str(built_settings.articles),
+            "KB_INDEX": str(built_settings.index),
+            "KB_DATA": str(built_settings.data),
+            "KB_LOGO": str(theme_folder / "logo.svg"),
+            "KB_BRAND_COLOUR": "#1a7f5a",
+        }
+    )
+    client = app_for(settings, fake_embedder).test_client()
+    for path in ("/", "/articles/welcome", "/search?q=invoice"):
+        page = client.get(path).get_data(as_text=True)
+        assert re.search(r'<img class="logo" src="/static/logo\.[0-9a-f]{10}\.svg" alt=""', page), path
+        brand = re.search(r'<link rel="stylesheet" href="(/static/brand\.[0-9a-f]{10}\.css)"', page)
+        assert brand and client.get(brand.group(1)).data == b":root{--brand:#1a7f5a;--brand-text:#ffffff}", path
 
 
 def test_a_theme_stylesheet_replaces_the_built_in_one(make_app: AppFactory, theme_folder: Path) -> None:
