@@ -114,6 +114,12 @@
     mark();
   }
 
+  // ---- A results page starts the keyboard at its heading: the first result is one Tab away, not six.
+  var resultsHeading = document.querySelector("h1[data-focus-on-load]");
+  if (resultsHeading && document.activeElement === document.body && !location.hash) {
+    resultsHeading.focus({ preventScroll: true });
+  }
+
   // ---- Search shortcuts: "/" (outside text fields) and Ctrl+K / Cmd+K focus the page's search box.
   var searchBoxes = document.querySelectorAll("input[data-instant]");
   document.addEventListener("keydown", function (event) {
