@@ -253,6 +253,24 @@ def test_agent_copy_buttons_reset_are_announced_and_counted(chromium: Chromium) 
     assert any(row.split("\t")[-1].strip() == "2" for row in rows), rows
 
 
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_the_workspace_shows_its_drafts_checkbox_and_keeps_the_toggle_beside_the_name(
+    chromium: Chromium, viewport: dict[str, int]
+) -> None:
+    """Seen on the screenshots: the checkbox had the search field's flexible width (0 px), and at 1280 px the
+    workspace's tabs pushed the light/dark toggle onto a line of its own."""
+    page = chromium.new_page(viewport)
+    chromium.sign_in(page)
+    page.goto("/agent/?q=refund")
+    checkbox = page.locator(".checkbox input").bounding_box()
+    assert checkbox["width"] >= 12 and checkbox["height"] >= 12, checkbox
+    page.locator(".checkbox input").check()
+    assert page.locator(".checkbox input").is_checked()
+    if viewport == DESKTOP:
+        brand, toggle = page.locator(".brand").bounding_box(), page.locator(".theme-toggle").bounding_box()
+        assert abs((toggle["y"] + toggle["height"] / 2) - (brand["y"] + brand["height"] / 2)) < 8, (brand, toggle)
+
+
 @pytest.mark.parametrize(
     ("name", "path", "agent"),
     [
