@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kb.store.database import Storage
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, sign_in
 
 WERKZEUG_TEXT = ("requested URL was not found", "check your spelling", "The method is not allowed")
 
@@ -31,6 +31,15 @@ def test_an_unknown_article_slug_suggests_articles_for_its_words(client: FlaskCl
     assert links and links[0].startswith("/articles/reset-password"), links
     assert 'value="reset my pasword"' in page  # the search box holds the slug's words
     assert page.count('role="search"') == 1 and 'aria-label="Search the help center"' in page
+
+
+def test_a_404_page_has_one_search_landmark_and_it_has_a_name(client: FlaskClient) -> None:
+    """The issue: the 404 page had two search landmarks, neither labelled (axe: landmark-unique)."""
+    for url in ("/nope/whatever", "/articles/no-such-article"):
+        page = client.get(url).get_data(as_text=True)
+        landmarks = re.findall(r'<[a-z]+ [^>]*role="search"[^>]*>', page)
+        assert len(landmarks) == 1, (url, landmarks)
+        assert 'aria-label="Search the help center"' in landmarks[0], (url, landmarks)
 
 
 def test_unknown_urls_answer_a_friendly_page_without_werkzeugs_developer_text(client: FlaskClient) -> None:
@@ -99,12 +108,22 @@ def linking_app(articles_dir: Path, make_app: AppFactory) -> Flask:
     return make_app()
 
 
+def test_links_inside_an_internal_article_stay_in_the_agent_area(linking_app: Flask) -> None:
+    """The issue: /agent/articles/... linked /articles/..., where an internal article is a 404."""
+    linking_app.extensions["kb_storage"].add_agent("maria", "correct horse battery")
+    client = linking_app.test_client()
+    sign_in(client)
+    page = client.get("/agent/articles/refund-escalation-playbook").get_data(as_text=True)
+    body = page.split('<div class="article-body">')[1].split("</div>")[0]
+    links = re.findall(r'href="([^"]*articles[^"]*)"', body)
+    assert links == ["/agent/articles/reset-password", "/agent/articles/refund-escalation-playbook"]
+    assert [client.get(link).status_code for link in links] == [200, 200]
+
+
 def test_the_agent_article_view_has_the_workspace_header_copy_actions_and_a_way_back(linking_app: Flask) -> None:
     storage: Storage = linking_app.extensions["kb_storage"]
     storage.add_agent("maria", "correct horse battery")
     client = linking_app.test_client()
-    from tests.conftest import sign_in
-
     sign_in(client)
     page = client.get(
         "/agent/articles/refund-escalation-playbook", headers={"Referer": "http://localhost/agent/?q=refund"}

@@ -81,18 +81,22 @@ def tabs_to(page: Any, selector: str, most: int = 30) -> int:
     return most + 1
 
 
-def test_the_first_result_is_one_key_away(chromium: Chromium) -> None:
-    """The issue counted five Tabs from a results page to its first result; and no way from the search box."""
+def test_the_first_result_is_one_tab_away_on_a_results_page(chromium: Chromium) -> None:
+    """The issue counted five Tabs from the top of a results page to its first result."""
     page = chromium.new_page()
     page.goto("/search?q=refund+policy")
     assert tabs_to(page, ".result h2 a") == 1  # the page starts the keyboard at its heading
-    page.goto("/")  # the home page's box has the focus: one arrow key selects the first result
+
+
+def test_results_appear_while_typing_and_one_arrow_key_selects_the_first(chromium: Chromium) -> None:
+    """The issue: no instant search; the home page's box has the focus, so typing starts it."""
+    page = chromium.new_page()
+    page.goto("/")
     page.keyboard.type("refund policy")
-    page.locator("#instant-results-0 [role=option]").first.wait_for(timeout=5000)
+    first = page.locator("#instant-results-0 [role=option]").first
+    expect(first).to_be_visible(timeout=5000)
     page.keyboard.press("ArrowDown")
-    assert page.locator("#q").get_attribute("aria-activedescendant") == page.locator(
-        "#instant-results-0 [role=option]"
-    ).first.get_attribute("id")
+    expect(page.locator("#q")).to_have_attribute("aria-activedescendant", str(first.get_attribute("id")))
 
 
 def test_control_k_focuses_search_from_any_page_and_enter_without_a_choice_submits(chromium: Chromium) -> None:
@@ -231,6 +235,18 @@ def test_agent_article_view_keeps_links_in_the_workspace(chromium: Chromium) -> 
     with page.expect_navigation():
         page.locator(".back-link a").click()
     assert page.url.endswith("/agent/?q=refund+request"), page.url
+
+
+def test_an_agent_copy_button_comes_back_after_two_quick_clicks(chromium: Chromium) -> None:
+    """The issue: two quick clicks left the button at "Copied" for good (the second timer was lost)."""
+    page = chromium.new_page()
+    chromium.sign_in(page)
+    page.goto("/agent/?q=invoice+reminders")  # another article than the test below counts the copies of
+    button = page.locator(".result button.copy[data-action=copy_link]").first
+    button.click()
+    button.click()
+    expect(button).to_have_text("Copied")
+    expect(button).to_have_text("Copy link", timeout=4000)
 
 
 def test_agent_copy_buttons_reset_are_announced_and_counted(chromium: Chromium) -> None:

@@ -46,6 +46,16 @@ def test_pages_link_fingerprinted_assets_served_compressed_and_cached_for_a_year
     assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
 
 
+def test_the_stylesheet_a_page_links_is_compressed_and_cached(client: FlaskClient) -> None:
+    """The issue: the CSS came uncompressed, with `no-cache`, so every page view fetched or revalidated it."""
+    page = client.get("/").get_data(as_text=True)
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+\.css)"', page)
+    assert stylesheet, "no stylesheet linked"
+    response = client.get(stylesheet.group(1), headers={"Accept-Encoding": "gzip"})
+    assert (response.status_code, response.headers.get("Content-Encoding")) == (200, "gzip")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
 def test_scripts_and_stylesheets_are_minified_without_touching_strings() -> None:
     from web.assets import make_asset  # imported here, so that the page tests above run on code without it
 
