@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from indexer.build import build_index
 from kb.config import Settings
 from kb.errors import ConfigError
+from kb.store.counters import bump
 from tests.conftest import SAMPLE_ARTICLES, AppFactory, FakeEmbedder, app_for
 
 PAGE_BUDGET_BYTES = 30 * 1024
@@ -210,6 +211,21 @@ def sample_client(tmp_path: Path, make_app: AppFactory) -> FlaskClient:
     return make_app(settings).test_client()
 
 
+def with_longest_summaries(client: FlaskClient) -> None:
+    """Views for the articles with the longest titles and summaries, so the home page lists them as popular."""
+    from web.popular import POPULAR_SHOWN  # here: this file's other tests run on code without it (docs/UX.md)
+
+    app = client.application
+    articles = app.extensions["kb"].get().listed()
+    heaviest = sorted(articles, key=lambda record: len(record.title) + len(record.summary), reverse=True)
+    with app.extensions["kb_customer_storage"].session(write=True) as session:
+        for views, record in enumerate(heaviest[:POPULAR_SHOWN], start=1):
+            bump(session, "article_views", record.slug, views)
+    client.get("/")
+    app.extensions["kb_popular"].wait(10)
+    assert client.get("/").get_data(as_text=True).count('id="popular-heading"') == 1
+
+
 def test_every_public_page_stays_under_the_weight_budget(sample_client: FlaskClient, figure) -> None:  # type: ignore[no-untyped-def]
     """HTML + CSS + JS before compression, each page of the sample help center (the issue's budget: 30 KB)."""
     paths = [
@@ -222,6 +238,7 @@ def test_every_public_page_stays_under_the_weight_budget(sample_client: FlaskCli
     ]
     sitemap = sample_client.get("/sitemap.xml").get_data(as_text=True)
     paths += [re.sub(r"^https?://[^/]+", "", url) for url in re.findall(r"<loc>([^<]+)</loc>", sitemap)]
+    with_longest_summaries(sample_client)  # the home page at its heaviest: a full list of popular articles
     weights = {}
     for path in paths:
         response = sample_client.get(path)
@@ -231,7 +248,8 @@ def test_every_public_page_stays_under_the_weight_budget(sample_client: FlaskCli
         weights[path] = len(html) + assets
     heaviest = max(weights, key=lambda path: weights[path])
     figure(
-        f"page weight (HTML+CSS+JS, uncompressed) over {len(weights)} pages: heaviest {heaviest} {weights[heaviest]} B"
+        f"page weight (HTML+CSS+JS, uncompressed) over {len(weights)} pages: "
+        f"heaviest {heaviest} {weights[heaviest]} B; home with six popular articles {weights['/']} B"
     )
     assert weights[heaviest] < PAGE_BUDGET_BYTES, weights[heaviest]
     assert len(weights) > 60
