@@ -121,6 +121,6 @@ class LiveHelpCenter:
         """Load the model and the index before the first request needs them."""
         self.embedder.encode(["warm up"])
         try:
-            self.get()
+            self.get().search_service.warm_up()
         except KbError as error:  # serving starts anyway and answers 503 until an index loads
             logger.warning("no index to serve yet: %s", error)

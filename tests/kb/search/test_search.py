@@ -83,3 +83,10 @@ def test_repeated_queries_are_embedded_once(service: SearchService, fake_embedde
 
 def test_normalize_query() -> None:
     assert normalize_query("  where \n is\tmy invoice ", 50) == "where is my invoice"
+
+
+def test_warm_up_computes_what_the_first_query_would_wait_for(service: SearchService) -> None:
+    assert service.common_stems is None and not service.finder.samples
+    service.warm_up()
+    assert service.common_stems is not None
+    assert set(service.finder.samples) == set(Audience)
