@@ -22,12 +22,8 @@ def embed_chunks(
 
     Identical texts are embedded once. `show_progress` defaults to whether stderr is a terminal.
     """
-    missing: list[str] = []
-    for chunk in chunks:
-        text_hash = chunk.text_hash
-        if text_hash not in known_vectors and text_hash not in missing:
-            missing.append(text_hash)
     texts_by_hash = {chunk.text_hash: chunk.embedding_text for chunk in chunks}
+    missing = [text_hash for text_hash in texts_by_hash if text_hash not in known_vectors]  # each text once
     missing.sort(key=lambda text_hash: len(texts_by_hash[text_hash]))  # batches of similar length pad less
     fresh = dict(known_vectors)
     if show_progress is None:
