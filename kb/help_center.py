@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kb.index.format import ArticleRecord, PublishedIndex
+from kb.search.result_cache import CachedAnswer, ResultCache
 from kb.search.service import Audience, SearchResponse, SearchService
 
 
@@ -27,17 +28,41 @@ def by_order(order: float | None, name: str) -> tuple[bool, float, str]:
 class HelpCenter:
     """A published index seen by one kind of reader at a time (see `Audience`)."""
 
-    def __init__(self, index: PublishedIndex, search_service: SearchService) -> None:
+    def __init__(self, index: PublishedIndex, search_service: SearchService, result_cache_size: int = 0) -> None:
         self.index = index
         self.search_service = search_service
         self.media_by_audience: dict[Audience, frozenset[str]] = {}
+        self.result_cache = ResultCache(result_cache_size)  # this build's answers only: a new build starts empty
 
     @property
     def build_id(self) -> str:
         return self.index.manifest.build_id
 
-    def search(self, query: str, k: int, audience: Audience = Audience.PUBLIC) -> SearchResponse:
-        return self.search_service.search(query, k, audience)
+    def search(self, query: str, k: int | None = None, audience: Audience = Audience.PUBLIC) -> SearchResponse:
+        """The answer to `query` (shared and frozen: never change it); see `SearchService.search`."""
+        return self.search_answer(query, k, audience).response
+
+    def search_answer(
+        self, query: str, k: int | None = None, audience: Audience = Audience.PUBLIC, mode: str | None = None
+    ) -> CachedAnswer:
+        """The answer to `query` with its API JSON, from this build's result cache when asked before.
+
+        Raises:
+            QueryError: the query is empty or too long, `k` is out of range, or `mode` is unknown.
+        """
+        return self.result_cache.search(
+            query, k, audience, mode, lambda: self.search_service.search(query, k, audience, mode)
+        )
+
+    def suggest(self, message: str, k: int | None = None, audience: Audience = Audience.AGENT) -> SearchResponse:
+        """Articles to send in answer to a customer's message (shared and frozen); see `SearchService.suggest`.
+
+        Raises:
+            QueryError: the message is empty, or nothing is left of it once cleaned.
+        """
+        return self.result_cache.suggest(
+            message, k, audience, lambda: self.search_service.suggest(message, k, audience)
+        ).response
 
     def articles(self, audience: Audience = Audience.PUBLIC) -> list[ArticleRecord]:
         """Visible articles, sorted by title."""

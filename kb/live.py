@@ -100,7 +100,9 @@ class LiveHelpCenter:
         def open_build(build_dir: Path) -> HelpCenter:
             index = load_build(build_dir, self.embedder.model_name, self.embedder.model_fingerprint, self.index_dir)
             return HelpCenter(
-                index, SearchService(index, self.embedder, self.settings, self.query_vectors, self.reranker)
+                index,
+                SearchService(index, self.embedder, self.settings, self.query_vectors, self.reranker),
+                self.settings.result_cache_size,
             )
 
         try:

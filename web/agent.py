@@ -100,7 +100,7 @@ def suggest() -> str:
             error = f"The message is {len(message)} characters long; the limit is {settings().max_message_length}."
         else:
             try:
-                response = help_center().search_service.suggest(message)
+                response = help_center().suggest(message)
             except QueryError as problem:
                 error = str(problem)
     return render_template(

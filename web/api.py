@@ -40,8 +40,9 @@ def search() -> Response:
     source = request.args.get("source", "api")
     if source not in SEARCH_SOURCES:
         raise QueryError(f"'source' must be one of {', '.join(SEARCH_SOURCES)}, got {source!r}")
-    response = help_center().search(request.args.get("q", ""), result_count())
-    return jsonify({**response.to_json(), "search_token": log_search(response, source)})
+    answer = help_center().search_answer(request.args.get("q", ""), result_count())
+    body = answer.json_with("search_token", log_search(answer.response, source))  # logged even when cached
+    return Response(body + "\n", mimetype="application/json")
 
 
 def article_json(record: ArticleRecord, center: HelpCenter) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def suggest() -> Response:
         count = int(count)  # JSON has one number type: 5.0 is the integer 5
     if not isinstance(count, int) or isinstance(count, bool):
         raise QueryError(f"'k' must be a whole number, got {count!r}")
-    response = help_center().search_service.suggest(text, count)
+    response = help_center().suggest(text, count)
     log_search(response, "suggest")
     return jsonify({"results": response.to_json(include_visibility=True)["results"], "confident": response.confident})
 

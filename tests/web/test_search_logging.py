@@ -160,3 +160,22 @@ def test_gunicorn_workers_flush_the_log_when_they_exit() -> None:
     from kb_cli.serve_command import flush_search_log, gunicorn_options
 
     assert gunicorn_options(Settings())["worker_exit"] is flush_search_log
+
+
+def test_a_search_answered_from_the_cache_is_logged_each_time_with_its_own_token(
+    app: Flask, client: FlaskClient, fake_embedder: FakeEmbedder
+) -> None:
+    first = client.get("/api/search?q=invoice").get_json()
+    calls = fake_embedder.calls
+    second = client.get("/api/search?q=invoice&source=instant").get_json()
+    page = client.get("/search?q=invoice")
+    assert fake_embedder.calls == calls  # answered from the cache
+    assert {key: value for key, value in second.items() if key != "search_token"} == {
+        key: value for key, value in first.items() if key != "search_token"
+    }
+    assert first["search_token"] != second["search_token"]
+    assert [(row.source, row.token) for row in logged(app)] == [
+        ("api", first["search_token"]),
+        ("instant", second["search_token"]),
+        ("site", re.search(r"search=([A-Za-z0-9_-]{16})", page.get_data(as_text=True))[1]),  # type: ignore[index]
+    ]
