@@ -92,7 +92,9 @@ class Settings:
         minimum=0,
     )
     result_cache_size: int = setting(
-        1000, "Whole search answers each worker keeps per build, so a repeated query costs no search (0: off).", minimum=0
+        1000,
+        "Whole search answers each worker keeps per build, so a repeated query costs no search (0: off).",
+        minimum=0,
     )
     correct_spelling: bool = setting(True, "Correct misspelled query words against the index vocabulary.")
     synonyms: str = setting("", "Optional YAML file of synonym groups (lists of words) used by BM25 matching.")

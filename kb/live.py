@@ -65,6 +65,7 @@ class LiveHelpCenter:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.index_dir = settings.index
+        self.link_path = os.fspath(settings.index / CURRENT_LINK)  # read on every request: joined once
         self.embedder = embedder
         self.query_vectors = QueryVectorCache(embedder)
         self.reranker = make_reranker(settings.reranker)
@@ -75,7 +76,7 @@ class LiveHelpCenter:
 
     def published_target(self) -> str | None:
         try:
-            return os.readlink(self.index_dir / CURRENT_LINK)
+            return os.readlink(self.link_path)
         except OSError:
             return None
 

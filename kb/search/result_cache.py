@@ -71,6 +71,6 @@ class ResultCache:
     def suggest(
         self, message: str, k: int | None, audience: Audience, compute: Callable[[], SearchResponse]
     ) -> CachedAnswer:
-        """The cached suggestions for this exact message (its line breaks tell greetings and quotes apart), else computed."""
+        """The cached suggestions for this exact message (line breaks tell greetings from quotes), else computed."""
         key = ("suggest", message, k, audience)
         return self.answers.get_or_compute(key, lambda _: CachedAnswer(frozen(compute())))

@@ -62,6 +62,24 @@ def test_search_returns_the_documented_shape(client: FlaskClient) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+def test_a_cached_search_answers_the_same_bytes_with_its_own_token_and_the_security_headers(
+    client: FlaskClient,
+) -> None:
+    first, again = (client.get("/api/search", query_string={"q": "send an invoice", "k": "3"}) for _ in range(2))
+    assert (first.status_code, again.status_code) == (200, 200)
+    token_field = re.compile(rb',"search_token":"[A-Za-z0-9_-]{16}"}\n$')
+    assert token_field.search(first.data) and token_field.search(again.data)
+    assert token_field.sub(b"", first.data) == token_field.sub(b"", again.data)
+    assert first.get_json()["search_token"] != again.get_json()["search_token"]
+    assert again.headers["Content-Type"] == "application/json"
+    assert again.headers["X-Content-Type-Options"] == "nosniff"
+    assert again.headers["X-Frame-Options"] == "DENY"
+    assert again.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert again.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert len(again.headers.getlist("Content-Security-Policy")) == 1
+    assert "Set-Cookie" not in again.headers  # no visitor cookie and no session on the public API
+
+
 def test_search_query_is_normalised(client: FlaskClient) -> None:
     body = client.get("/api/search", query_string={"q": "  reset \n  password  "}).get_json()
     assert body["query"] == "reset password"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 from email.utils import parsedate_to_datetime
 
+import pytest
 from flask import Flask
+from itsdangerous import BadTimeSignature
 
 from tests.conftest import AGENT_NAME, AGENT_PASSWORD, AppFactory, sign_in
 
@@ -38,3 +40,16 @@ def test_session_cookie_lasts_the_configured_session_lifetime(make_app: AppFacto
     assert attributes["samesite"] == "Lax"
     lifetime = parsedate_to_datetime(attributes["expires"]) - datetime.datetime.now(datetime.UTC)
     assert datetime.timedelta(hours=3, minutes=-1) < lifetime <= datetime.timedelta(hours=3)
+
+
+def test_the_signing_serializer_is_built_once_per_key_and_anew_when_the_key_changes(app: Flask) -> None:
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert first is not None and interface.get_signing_serializer(app) is first  # type: ignore[attr-defined]
+    signed = first.dumps({"agent_session": "token"})
+    app.secret_key = "a rotated key"
+    rotated = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    assert rotated is not first
+    assert rotated.loads(rotated.dumps({"a": 1})) == {"a": 1}
+    with pytest.raises(BadTimeSignature):
+        rotated.loads(signed)

@@ -33,7 +33,9 @@ def test_a_repeated_search_is_answered_from_the_cache_without_the_model(
     assert dataclasses.is_dataclass(first) and first.results[0].slug == "reset-password"
 
 
-def test_whatever_changes_the_answer_is_a_different_entry(built_settings: Settings, fake_embedder: FakeEmbedder) -> None:
+def test_whatever_changes_the_answer_is_a_different_entry(
+    built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
     center = center_for(built_settings, fake_embedder)
     public = center.search("refund escalation", 5)
     assert center.search("refund escalation", 2) is not public
