@@ -23,6 +23,28 @@ from kb.search.service import QueryVectorCache, SearchService
 
 logger = logging.getLogger(__name__)
 Loaded = TypeVar("Loaded")
+WARM_QUERY_LENGTH = 100  # characters of an article title searched to warm a build, within any query limit
+
+
+def warmed(center: HelpCenter) -> HelpCenter:
+    """`center` once what its first search would build lazily is built: the switch to it costs no request a wait.
+
+    One real search (not cached) runs every step of ranking; the id-ordered vector matrix and the
+    common stems are built too, whichever the ranking of the day reads. A failing warm-up search
+    does not stop the switch: loading, not warming, decides whether a build is sound.
+    """
+    service = center.search_service
+    id_matrix = getattr(center.index.vectors, "id_matrix", None)
+    if id_matrix is not None:
+        id_matrix()
+    service.plain_stems()
+    titles = [record.title[:WARM_QUERY_LENGTH] for record in center.index.articles.values() if record.title.strip()]
+    try:
+        if titles:
+            service.search(titles[0], 1)
+    except Exception:  # best effort: a search that fails (a re-ranker that cannot load) fails for requests too
+        logger.warning("build %s could not be warmed with a search", center.build_id, exc_info=True)
+    return center
 
 
 def first_loadable_build(index_dir: Path, load: Callable[[Path], Loaded]) -> tuple[Loaded, Path, str | None]:
@@ -60,7 +82,12 @@ def first_loadable_build(index_dir: Path, load: Callable[[Path], Loaded]) -> tup
 
 
 class LiveHelpCenter:
-    """Hands out the HelpCenter of the build `current` points at, reloading after each publish."""
+    """Hands out the HelpCenter of the build `current` points at, switching after each publish.
+
+    A newly published build is loaded and warmed by a background thread while requests go on
+    getting the build already in memory; the switch is one assignment once the new build has
+    answered a search. Only the very first load, with nothing yet to serve, happens on the request.
+    """
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
@@ -72,7 +99,8 @@ class LiveHelpCenter:
         self.fallback_note: str | None = None  # why the build served is not the published one
         self._target: str | None = None
         self._help_center: HelpCenter | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the first load, and who starts the background loader
+        self._loader: threading.Thread | None = None
 
     def published_target(self) -> str | None:
         try:
@@ -81,23 +109,70 @@ class LiveHelpCenter:
             return None
 
     def get(self) -> HelpCenter:
-        """The current help center; a cheap link check per call, a reload only after a publish.
+        """The current help center: a cheap link check per call, never a wait once one build is served.
 
-        A published build that fails to load leaves the process on the newest earlier build that
-        loads, or on the build it already serves, until the next publish.
+        After a publish the build in memory is returned until the new one is loaded and warmed in
+        the background (see `switch_in_background`). A published build that fails to load leaves
+        the process on the newest earlier build that loads, or on the build it already serves,
+        until the next publish.
 
         Raises:
             IndexNotFoundError: nothing is published yet. IndexFormatError: no build can be read.
         """
         target = self.published_target()
-        if self._help_center is None or target != self._target:
+        center = self._help_center
+        if center is None:
             with self._lock:
-                if self._help_center is None or target != self._target:
-                    self._help_center = self.load(target)
-                    self._target = target
-        return self._help_center
+                if self._help_center is None:
+                    center, note = self.load(target)
+                    self._help_center, self._target, self.fallback_note = warmed(center), target, note
+            return self._help_center
+        if target != self._target:
+            self.switch_in_background()
+        return center
 
-    def load(self, target: str | None) -> HelpCenter:
+    def switch_in_background(self) -> None:
+        """Start this process's loader thread unless it is already running; it loads until it is on the newest."""
+        with self._lock:
+            if self._loader is not None and self._loader.is_alive():
+                return
+            self._loader = threading.Thread(target=self.follow_publishes, name="kb-build-loader", daemon=True)
+            self._loader.start()
+
+    def follow_publishes(self) -> None:
+        """Load and warm each newly published build, then switch to it; on any failure keep the one served.
+
+        Loops so that a build published during a load is picked up too; a target is tried once (as
+        `get` did inline before), so a damaged build is not reloaded on every request.
+        """
+        while (target := self.published_target()) != self._target:
+            try:
+                center, note = self.load(target)
+                warmed(center)
+            except Exception:  # a background thread has no caller to raise to: log, keep serving the old build
+                logger.exception("the build published as %s cannot be served; keeping the one in memory", target)
+                self._target = target
+                continue
+            self._help_center, self._target, self.fallback_note = center, target, note  # readers see old or new
+            logger.info("now serving build %s", center.build_id)
+
+    def settled(self, timeout: float | None = None) -> HelpCenter:
+        """The help center once the switch to the published build (if one is due) is done.
+
+        For tools and tests that publish and then read at once; requests use `get`, which never waits.
+        """
+        self.get()
+        loader = self._loader
+        if loader is not None:
+            loader.join(timeout)
+        return self.get()
+
+    def load(self, target: str | None) -> tuple[HelpCenter, str | None]:
+        """The newest loadable build (see `first_loadable_build`) and why it is not the published one, if not.
+
+        `target` is the link's text when read; the link is read again here, so a later publish wins.
+        """
+
         def open_build(build_dir: Path) -> HelpCenter:
             index = load_build(build_dir, self.embedder.model_name, self.embedder.model_fingerprint, self.index_dir)
             return HelpCenter(
@@ -107,14 +182,14 @@ class LiveHelpCenter:
             )
 
         try:
-            center, _, self.fallback_note = first_loadable_build(self.index_dir, open_build)
+            center, _, note = first_loadable_build(self.index_dir, open_build)
         except IndexFormatError:
             if self._help_center is None:
                 raise
             center = self._help_center  # a publish that cannot be read, and no earlier build: keep the one in memory
-            self.fallback_note = f"no build on disk can be read; still serving build {center.build_id} from memory"
-            logger.warning("%s (run 'kb index' to publish a sound build)", self.fallback_note)
-        return center
+            note = f"no build on disk can be read; still serving build {center.build_id} from memory"
+            logger.warning("%s (run 'kb index' to publish a sound build)", note)
+        return center, note
 
     def check_files(self) -> None:
         """Raise IndexFormatError when the files of the build served are no longer on disk or readable."""

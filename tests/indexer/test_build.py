@@ -123,8 +123,10 @@ def test_readers_keep_their_build_while_a_new_one_is_published(
     build_index(built_settings, fake_embedder, show_progress=False)
     assert before.article("reset-password") is not None  # an open reader keeps a whole, consistent build
     assert old_build.is_dir()
-    after = live.get()
+    assert live.get() is before  # the request that notices the publish is not kept waiting
+    after = live.settled()
     assert after is not before and after.article("reset-password") is None
+    assert live.get() is after
 
 
 def test_a_failed_build_leaves_the_live_index_untouched(built_settings: Settings) -> None:
@@ -223,7 +225,7 @@ def test_a_broken_edit_that_asks_to_hide_an_article_hides_it_at_once(
         "which customers cannot see: the link is left out of the page"
     ]
     assert [problem.message for problem in report.problems if not problem.is_error] == [HIDDEN_NOTE]
-    center = live.get()
+    center = live.settled()
     assert "/articles/reset-password" not in center.article("welcome").html  # type: ignore[union-attr]
     assert center.article("reset-password") is None
     assert center.renamed_to("forgot-password") is None

@@ -45,7 +45,7 @@ class Watcher:
         return self.reports[-1]
 
     def slugs_for(self, query: str) -> list[str]:
-        return [result.slug for result in self.live.get().search(query, 5).results]
+        return [result.slug for result in self.live.settled().search(query, 5).results]
 
 
 @pytest.fixture
@@ -83,20 +83,20 @@ def test_added_edited_renamed_and_deleted_articles_are_searchable_without_restar
         root=articles,
     )
     watcher.wait_for_build(builds)
-    top = watcher.live.get().search("marimba surcharge", 1).results[0]
+    top = watcher.live.settled().search("marimba surcharge", 1).results[0]
     assert (top.slug, top.snippet) == ("late-fees", "Add a marimba surcharge.")
 
     builds = len(watcher.reports)
     (articles / "billing" / "late-fees.md").rename(articles / "billing" / "overdue-charges.md")
     watcher.wait_for_build(builds)
     assert watcher.slugs_for("marimba surcharge")[0] == "overdue-charges"
-    assert watcher.live.get().article("late-fees") is None
+    assert watcher.live.settled().article("late-fees") is None
 
     builds = len(watcher.reports)
     (articles / "billing" / "overdue-charges.md").unlink()
     watcher.wait_for_build(builds)
     assert "overdue-charges" not in watcher.slugs_for("marimba surcharge")
-    assert watcher.live.get().index.manifest.article_count == 5
+    assert watcher.live.settled().index.manifest.article_count == 5
 
 
 def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(
@@ -112,7 +112,7 @@ def test_a_broken_save_reports_the_error_and_keeps_the_last_good_version(
         "the '[' opened on this line is never closed with ']'",
         "account/reset-password.md:2: warning: the last good version stays published until the errors above are fixed",
     ]
-    center = watcher.live.get()
+    center = watcher.live.settled()
     assert center.article("reset-password") is not None
     assert watcher.slugs_for("spam folder wait five minutes")[0] == "reset-password"
     assert "xylophone" not in " ".join(chunk.text for chunk in center.index.chunks)

@@ -84,10 +84,12 @@ def test_a_damaged_build_published_while_serving_is_not_switched_to(
     build_index(built_settings, fake_embedder, show_progress=False)
     damage(live_build(built_settings))
     assert client.get("/").status_code == 200
+    client.application.extensions["kb"].settled()
     assert client.get("/api/articles/welcome").get_json()["title"] == OLD_TITLE
     body = client.get("/healthz").get_json()
     assert (body["status"], body["build"]) == ("degraded", serving)
     build_index(built_settings, fake_embedder, show_progress=False)  # a sound build: served, and all is well
+    client.application.extensions["kb"].settled()
     body = client.get("/healthz").get_json()
     assert (body["status"], body["build"]) == ("ok", live_build(built_settings).name)
     assert client.get("/api/articles/welcome").get_json()["title"] == NEW_TITLE

@@ -117,6 +117,8 @@ def test_the_preview_page_learns_of_each_new_build_to_reload_itself(
     write_article = built_settings.articles / "account" / "new-page.md"
     write_article.write_text("---\ntitle: New page\n---\nText.\n")
     build_index(built_settings, fake_embedder, show_progress=False)
+    assert client.get("/preview/build").get_json()["build"] == build_id  # until the new build is loaded
+    app.extensions["kb"].settled()
     assert client.get("/preview/build").get_json()["build"] not in ("", build_id)
     # Without the preview, an agent's view of the same page has no reloading script.
     assert "preview.js" not in make_app().test_client().get("/articles/reset-password").get_data(as_text=True)
