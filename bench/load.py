@@ -1,0 +1,377 @@
+"""Search under load: kb served by gunicorn beside txtai's own API server, same model, texts and queries.
+
+    python bench/generate_help_center.py /tmp/hc-1k --articles 1000
+    KB_ARTICLES=/tmp/hc-1k KB_INDEX=/tmp/hc-1k-index python -m kb_cli.main index
+    python bench/load.py --articles /tmp/hc-1k --index /tmp/hc-1k-index [--duration 20] [--no-txtai]
+
+For each server: start it with 2 workers, time from process start to the first answered search,
+then run wrk (Debian's /usr/bin/wrk, script bench/search.lua):
+
+- distinct: 2 connections (2 threads), each request the next of a list of distinct queries, so no
+  answer comes from a cache until a thread has used its share of the list (`wrapped` says if it did);
+- repeated: 8 connections, one query again and again (kb answers it from its result cache);
+- ceiling (kb only): 8 connections on /healthz, the framework's own cost per request.
+
+Reports p50/p95/p99 latency, requests/s, failed responses (status >= 400 and socket errors) and
+each worker's peak resident memory (VmHWM from /proc), then the ratios kb/txtai.
+
+kb runs `kb serve --workers 2` (gunicorn, KB_THREADS threads per worker) with a fresh data folder
+(search log on, as in production). txtai runs `uvicorn txtai.api:app --workers 2` over an index of
+the same texts: the embedding text of every chunk of the public articles, read from the kb build
+(`content: true`, `hybrid: true`: dense plus BM25, kb's default mode's counterpart), built once
+with the same bundled all-MiniLM-L6-v2 folder and cached in the work folder.
+
+Queries (`queries()`): how a reader would type each public article's title and each of its section
+headings: lower case, "How to" turned into "how do I", and for headings the article's title words
+that the heading lacks appended, so that "Troubleshooting" becomes a query about its article.
+Duplicates are dropped and the order is shuffled with a fixed seed.
+
+Writes the "## Search under load" section of docs/PERFORMANCE.md (other sections are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from bench.report_sections import machine_line, replace_section  # noqa: E402
+from indexer.build import chunk_from_record  # noqa: E402
+from kb.index.format import Audience, current_build, load_published_index  # noqa: E402
+
+KB = [sys.executable, "-m", "kb_cli.main"]
+LUA = REPOSITORY / "bench" / "search.lua"
+SECTION = "Search under load"
+RESULTS = 10
+STOP_WORDS = {"a", "an", "the", "to", "in", "on", "of", "for", "and", "or", "with", "your", "my", "is"}
+
+
+@dataclass
+class Run:
+    """One wrk run's figures."""
+
+    name: str
+    requests: int = 0
+    seconds: float = 0.0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    failed: int = 0
+    wrapped: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Server:
+    """One server's measurements."""
+
+    name: str
+    first_answer_seconds: float = 0.0
+    runs: dict[str, Run] = field(default_factory=dict)
+    worker_peak_mb: list[float] = field(default_factory=list)
+
+
+def queries(index: Path, seed: int = 7) -> list[str]:
+    """Distinct reader-style queries from the titles and section headings of the public articles."""
+    found: dict[str, None] = {}
+    for record in load_published_index(index).articles.values():
+        if not Audience.PUBLIC.may_see(record):
+            continue
+        title = reader_words(record.title)
+        found.setdefault(title)
+        title_words = title.split()
+        for heading in record.headings:
+            words = reader_words(heading["title"]).split()
+            missing = [word for word in title_words if word not in words and word not in STOP_WORDS]
+            found.setdefault(" ".join(words + missing[:3]))
+    shuffled = [query for query in found if query]
+    random.Random(seed).shuffle(shuffled)
+    return shuffled
+
+
+def reader_words(text: str) -> str:
+    """`text` as a reader types it: lower case, no punctuation but apostrophes, "how to" as "how do i"."""
+    text = re.sub(r"^how to\b", "how do i", text.strip().lower())
+    return " ".join(re.findall(r"[\w']+", text))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_answer(url: str, process: subprocess.Popen[bytes], timeout: float) -> float:
+    """Seconds until `url` answers 200, counted from now (call right after starting `process`).
+
+    Raises:
+        SystemExit: the server exited, or did not answer within `timeout`.
+    """
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited ({process.returncode}) before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    response.read()
+                    return time.perf_counter() - started
+        except (OSError, urllib.error.HTTPError):
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"no answer from {url} within {timeout:.0f} s")
+
+
+def run_wrk(name: str, base: str, paths: list[str], connections: int, seconds: int, workdir: Path) -> Run:
+    """wrk with `connections` connections (as many threads, at most 2: the machine's cores) over `paths`."""
+    threads = min(connections, 2)
+    path_file = workdir / f"{name}.paths"
+    path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    environment = dict(os.environ, PATHS=str(path_file), THREADS=str(threads))
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), base]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=True)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("WRK_RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
+    figures = json.loads(line.removeprefix("WRK_RESULT "))
+    failed = sum(figures[key] for key in ("non_2xx", "connect_errors", "read_errors", "write_errors", "timeouts"))
+    return Run(
+        name,
+        figures["requests"],
+        figures["duration_us"] / 1e6,
+        figures["p50_us"] / 1000,
+        figures["p95_us"] / 1000,
+        figures["p99_us"] / 1000,
+        failed,
+        figures["wrapped"],
+    )
+
+
+def worker_peaks_mb(master: int) -> list[float]:
+    """Peak resident memory (VmHWM) of each child process of `master`, in MB, largest first."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master) and "VmHWM" in fields:
+            peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
+    return sorted(peaks, reverse=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def measure(
+    server: Server,
+    command: list[str],
+    environment: dict[str, str],
+    port: int,
+    search_path: str,
+    arguments: argparse.Namespace,
+    workdir: Path,
+    extra: dict[str, tuple[list[str], int]] | None = None,
+) -> None:
+    """Start `command`, time its first answer, run the wrk runs, read its workers' peaks, stop it."""
+    log = (workdir / f"{server.name}.log").open("wb")
+    base = f"http://127.0.0.1:{port}"
+    all_queries = queries(arguments.index)
+    process = subprocess.Popen(command, env=environment, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        first = search_path.format(query=urllib.parse.quote_plus(all_queries[0]))
+        server.first_answer_seconds = wait_for_answer(base + first, process, arguments.start_timeout)
+        print(f"{server.name}: first search answered {server.first_answer_seconds:.1f} s after start", file=sys.stderr)
+        distinct = [search_path.format(query=urllib.parse.quote_plus(query)) for query in all_queries[1:]]
+        repeated = search_path.format(query=urllib.parse.quote_plus(all_queries[1]))
+        runs = {"distinct": (distinct, 2), "repeated": ([repeated], 8), **(extra or {})}
+        for name, (paths, connections) in runs.items():
+            run = run_wrk(f"{server.name}-{name}", base, paths, connections, arguments.duration, workdir)
+            server.runs[name] = run
+            print(f"{server.name} {name}: {format_run(run)}", file=sys.stderr)
+        server.worker_peak_mb = worker_peaks_mb(process.pid)
+    finally:
+        stop(process)
+        log.close()
+
+
+def format_run(run: Run) -> str:
+    return (
+        f"{run.rate:.0f} req/s, p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+        f"{run.failed} failed, {run.requests} requests"
+        + (f", list used {run.wrapped} extra time(s)" if run.wrapped else "")
+    )
+
+
+def measure_kb(arguments: argparse.Namespace, workdir: Path) -> Server:
+    port = free_port()
+    environment = dict(
+        os.environ,
+        KB_ARTICLES=str(arguments.articles),
+        KB_INDEX=str(arguments.index),
+        KB_DATA=str(workdir / "kb-data"),
+        KB_PORT=str(port),
+        KB_WORKERS="2",
+        PYTHONPATH=str(REPOSITORY),
+    )
+    server = Server("kb")
+    ceiling = {"ceiling": (["/healthz"], 8)}
+    search = f"/api/search?q={{query}}&k={RESULTS}"
+    measure(server, [*KB, "serve"], environment, port, search, arguments, workdir, ceiling)
+    return server
+
+
+def txtai_index(index: Path, workdir: Path) -> Path:
+    """A saved txtai index of the embedding texts of the kb build's public chunks, built once per build."""
+    from txtai import Embeddings
+
+    from kb.index.embedder import SentenceTransformerEmbedder
+
+    folder = workdir / f"txtai-{current_build(index).name}"
+    if (folder / "config.json").exists() or (folder / "config").exists():
+        return folder
+    published = load_published_index(index)
+    rows = [
+        (record.id, chunk_from_record(record).embedding_text, None)
+        for record in published.chunks
+        if Audience.PUBLIC.may_see(published.articles[record.slug])
+    ]
+    print(f"txtai: indexing {len(rows)} chunks ...", file=sys.stderr)
+    embeddings = Embeddings(path=str(SentenceTransformerEmbedder().directory), hybrid=True, content=True)
+    embeddings.index(rows)
+    embeddings.save(str(folder))
+    return folder
+
+
+def measure_txtai(arguments: argparse.Namespace, workdir: Path) -> Server:
+    folder = txtai_index(arguments.index, workdir)
+    config = workdir / "txtai.yml"
+    config.write_text(f"path: {folder}\nwritable: false\n", encoding="utf-8")
+    port = free_port()
+    environment = dict(os.environ, CONFIG=str(config))
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "txtai.api:app",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--log-level",
+        "warning",
+    ]
+    server = Server("txtai")
+    measure(server, command, environment, port, f"/search?query={{query}}&limit={RESULTS}", arguments, workdir)
+    return server
+
+
+def report(servers: list[Server], arguments: argparse.Namespace, started: str, query_count: int) -> str:
+    manifest = load_published_index(arguments.index).manifest
+    rows = [
+        "| server | run | connections | req/s | p50 ms | p95 ms | p99 ms | failed | requests |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    connections = {"distinct": 2, "repeated": 8, "ceiling": 8}
+    for server in servers:
+        for name, run in server.runs.items():
+            wrapped = f" (list reused {run.wrapped}×)" if run.wrapped and name == "distinct" else ""
+            rows.append(
+                f"| {server.name} | {name}{wrapped} | {connections[name]} | {run.rate:.0f} | {run.p50_ms:.1f} | "
+                f"{run.p95_ms:.1f} | {run.p99_ms:.1f} | {run.failed} | {run.requests} |"
+            )
+    starts = [
+        f"| {server.name} | {server.first_answer_seconds:.1f} s | "
+        f"{', '.join(f'{peak:.0f}' for peak in server.worker_peak_mb)} MB |"
+        for server in servers
+    ]
+    ratios = ""
+    if len(servers) == 2 and all("distinct" in server.runs for server in servers):
+        kb, txtai = (server.runs for server in servers)
+        lines = []
+        for name in ("distinct", "repeated"):
+            lines.append(
+                f"| {name} | {txtai[name].p50_ms / kb[name].p50_ms:.2f} | {txtai[name].p95_ms / kb[name].p95_ms:.2f} | "
+                f"{kb[name].rate / txtai[name].rate:.2f} |"
+            )
+        ratios = (
+            "Ratios (above 1: kb ahead):\n\n"
+            "| run | txtai p50 / kb p50 | txtai p95 / kb p95 | kb req/s / txtai req/s |\n"
+            "|---|---|---|---|\n" + "\n".join(lines) + "\n"
+        )
+    command = (
+        f"python bench/load.py --articles {arguments.articles} --index {arguments.index} "
+        f"--duration {arguments.duration}"
+    )
+    if arguments.no_txtai:
+        command += " --no-txtai"
+    return f"""Generated by `{command}`. Started {started}; ended with load average
+{" / ".join(f"{value:.2f}" for value in os.getloadavg())}. The help center: {manifest.article_count} articles,
+{manifest.chunk_count} chunks, build `{manifest.build_id}`; {query_count} distinct queries (titles and
+section headings as a reader types them, see `bench/load.py`). wrk {arguments.duration} s per run, on the
+same machine as the servers (wrk's own CPU use is part of the load). Both servers run 2 workers; kb
+with `KB_THREADS` threads each, its search log on; txtai's API (uvicorn) with the same model and the
+same texts, hybrid. "failed": status 400 or above, and socket errors. "repeated" sends one query
+again and again; "ceiling" is kb's /healthz, the framework's own cost.
+
+{chr(10).join(rows)}
+
+| server | first search answered after start | peak memory per worker (VmHWM) |
+|---|---|---|
+{chr(10).join(starts)}
+
+{ratios}"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=Path, required=True, help="the help center's articles folder")
+    parser.add_argument("--index", type=Path, required=True, help="its index folder, built with `kb index`")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--start-timeout", type=float, default=600)
+    parser.add_argument("--no-txtai", action="store_true", help="measure kb alone")
+    parser.add_argument("--workdir", type=Path, default=REPOSITORY / "bench" / ".cache" / "load")
+    parser.add_argument("--output", type=Path, default=REPOSITORY / "docs" / "PERFORMANCE.md")
+    arguments = parser.parse_args()
+    arguments.articles, arguments.index = arguments.articles.resolve(), arguments.index.resolve()
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed (apt-get install wrk)")
+    workdir = arguments.workdir.resolve()
+    shutil.rmtree(workdir / "kb-data", ignore_errors=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = machine_line()
+    servers = [measure_kb(arguments, workdir)]
+    if not arguments.no_txtai:
+        servers.append(measure_txtai(arguments, workdir))
+    body = report(servers, arguments, started, len(queries(arguments.index)))
+    replace_section(arguments.output, SECTION, body)
+    print(body, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
