@@ -224,7 +224,7 @@ def format_run(run: Run) -> str:
     return (
         f"{run.rate:.0f} req/s, p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
         f"{run.failed} failed, {run.requests} requests"
-        + (f", list used {run.wrapped} extra time(s)" if run.wrapped else "")
+        + (f", list used {run.wrapped} extra time(s)" if run.wrapped and run.name.endswith("distinct") else "")
     )
 
 
@@ -271,7 +271,14 @@ def txtai_index(index: Path, workdir: Path) -> Path:
 def measure_txtai(arguments: argparse.Namespace, workdir: Path) -> Server:
     folder = txtai_index(arguments.index, workdir)
     config = workdir / "txtai.yml"
-    config.write_text(f"path: {folder}\nwritable: false\n", encoding="utf-8")
+    from kb.index.embedder import SentenceTransformerEmbedder
+
+    # `path` loads the saved index; the `embeddings` section is what makes the API serve /search at all.
+    model = SentenceTransformerEmbedder().directory
+    config.write_text(
+        f"path: {folder}\nwritable: false\nembeddings:\n  path: {model}\n  content: true\n  hybrid: true\n",
+        encoding="utf-8",
+    )
     port = free_port()
     environment = dict(os.environ, CONFIG=str(config))
     command = [
