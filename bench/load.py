@@ -174,8 +174,11 @@ def worker_peaks_mb(master: int) -> list[float]:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         except OSError:
             continue
-        if fields.get("PPid", "").strip() == str(master) and "VmHWM" in fields:
-            peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
+        if fields.get("PPid", "").strip() != str(master) or "VmHWM" not in fields:
+            continue
+        if b"resource_tracker" in (status.parent / "cmdline").read_bytes():  # multiprocessing's helper, no worker
+            continue
+        peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
     return sorted(peaks, reverse=True)
 
 
