@@ -29,15 +29,12 @@ WARM_QUERY_LENGTH = 100  # characters of an article title searched to warm a bui
 def warmed(center: HelpCenter) -> HelpCenter:
     """`center` once what its first search would build lazily is built: the switch to it costs no request a wait.
 
-    One real search (not cached) runs every step of ranking; the id-ordered vector matrix and the
-    common stems are built too, whichever the ranking of the day reads. A failing warm-up search
-    does not stop the switch: loading, not warming, decides whether a build is sound.
+    `SearchService.warm_up` computes what it knows the first queries wait for; one real search (not
+    cached) then runs every step of ranking. A failing warm-up search does not stop the switch:
+    loading, not warming, decides whether a build is sound.
     """
     service = center.search_service
-    id_matrix = getattr(center.index.vectors, "id_matrix", None)
-    if id_matrix is not None:
-        id_matrix()
-    service.plain_stems()
+    service.warm_up()
     titles = [record.title[:WARM_QUERY_LENGTH] for record in center.index.articles.values() if record.title.strip()]
     try:
         if titles:
@@ -199,6 +196,6 @@ class LiveHelpCenter:
         """Load the model and the index before the first request needs them."""
         self.embedder.encode(["warm up"])
         try:
-            self.get().search_service.warm_up()
+            self.get()  # the first load is warmed (see `warmed`)
         except KbError as error:  # serving starts anyway and answers 503 until an index loads
             logger.warning("no index to serve yet: %s", error)
