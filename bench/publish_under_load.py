@@ -6,7 +6,8 @@
 
 Copies the articles and the index into the work folder (the given ones are never changed), serves
 them with `kb serve --workers 2`, and learns which of a list of queries (titles and headings as a
-reader types them, as bench/load.py makes them) have results. Then 2 client threads, each on one
+reader types them, as bench/load.py makes them) have results. The server's result cache is off
+by default (`--result-cache 0`), so that every request searches while builds load. Then 2 client threads, each on one
 kept-alive connection, search those queries in turn while the main thread publishes `--publishes`
 new builds: append a sentence to one article, run `kb index`, wait `--pause` seconds. Each client
 request counts as failed (status not 200, or a socket error) or empty (no results for a query that
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--publishes", type=int, default=5)
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between publishes")
     parser.add_argument("--queries", type=int, default=200, help="queries the clients cycle through")
+    parser.add_argument(
+        "--result-cache", type=int, default=0, help="KB_RESULT_CACHE_SIZE of the server (0: every request searches)"
+    )
     parser.add_argument("--workdir", type=Path, default=REPOSITORY / "bench" / ".cache" / "publish-under-load")
     parser.add_argument("--output", type=Path, default=REPOSITORY / "docs" / "PERFORMANCE.md")
     arguments = parser.parse_args()
@@ -143,6 +147,7 @@ def main() -> None:
         KB_DATA=str(workdir / "data"),
         KB_PORT=str(port),
         KB_WORKERS="2",
+        KB_RESULT_CACHE_SIZE=str(arguments.result_cache),
         PYTHONPATH=str(REPOSITORY),
     )
     log = (workdir / "serve.log").open("wb")
@@ -178,7 +183,7 @@ def main() -> None:
     milliseconds = [1000 * value for value in latencies]
     command = (
         f"python bench/publish_under_load.py --articles {arguments.articles} --index {arguments.index} "
-        f"--publishes {arguments.publishes} --pause {arguments.pause}"
+        f"--publishes {arguments.publishes} --pause {arguments.pause} --result-cache {arguments.result_cache}"
     )
     at_end = "yes" if served == {last} else f"no: {sorted(served)} (published {last})"
     row = (
@@ -189,7 +194,8 @@ def main() -> None:
 {" / ".join(f"{value:.2f}" for value in os.getloadavg())}.
 
 `kb serve --workers 2` over a copy of the index; {CLIENTS} client threads, each on one kept-alive
-connection, search {len(chosen)} queries that have results, in turn, while {arguments.publishes} new builds are
+connection, search {len(chosen)} queries that have results, in turn (result cache of
+{arguments.result_cache}: with 0 every request is a real search), while {arguments.publishes} new builds are
 published (one article changed, `kb index`, {arguments.pause} s apart; `kb index` took
 {", ".join(f"{value:.1f}" for value in publish_seconds)} s). Failed: status other than 200, or a socket
 error; empty: no results for a query that had some. Target: 0 and 0.
