@@ -22,7 +22,10 @@ def test_a_new_section_goes_at_the_end_and_the_others_are_kept(tmp_path: Path) -
     report = tmp_path / "PERFORMANCE.md"
     report.write_text(REPORT, encoding="utf-8")
     replace_section(report, "Search under load", "| run | req/s |\n|---|---|\n| distinct | 150 |\n")
-    assert report.read_text(encoding="utf-8") == REPORT + "\n## Search under load\n\n| run | req/s |\n|---|---|\n| distinct | 150 |\n"
+    assert (
+        report.read_text(encoding="utf-8")
+        == REPORT + "\n## Search under load\n\n| run | req/s |\n|---|---|\n| distinct | 150 |\n"
+    )
 
 
 def test_a_section_written_again_replaces_itself_in_place(tmp_path: Path) -> None:
