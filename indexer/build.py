@@ -21,6 +21,7 @@ import numpy as np
 from indexer.embed import embed_chunks
 from indexer.publish import build_id_of, discard_build, new_build_directory, publish, records_to_json, write_json
 from indexer.questions import place_questions
+from indexer.vector_index import Centroids, centroids_of, make_vector_index
 from kb.config import Settings
 from kb.content.chunking import Chunk
 from kb.content.compiler import CompileCache, CompiledArticle, CompiledHelpCenter, compile_help_center
@@ -30,6 +31,8 @@ from kb.index.embedder import Embedder
 from kb.index.format import (
     ARTICLES_FILE,
     CHUNKS_FILE,
+    APPROXIMATE,
+    EXACT,
     FORMAT_VERSION,
     LEXICAL_FOLDER,
     MANIFEST_FILE,
@@ -42,7 +45,6 @@ from kb.index.format import (
     load_published_index,
 )
 from kb.index.lexical import LexicalIndex, TokenCache, analyse
-from kb.index.vectors import FaissVectorIndex
 
 LOCK_FILE = ".build.lock"
 
@@ -135,6 +137,7 @@ class IndexBuilder:
         self.tokens: TokenCache = {}
         self.vectors: dict[str, np.ndarray] = {}
         self.published: dict[str, PublishedArticle] | None = None  # by path; None until read
+        self.centroids: Centroids | None = None  # the live build's, when its vector index is approximate
 
     def load_previous_build(self) -> None:
         """Take vectors and articles from the live build, if it was made with the same model."""
@@ -145,6 +148,7 @@ class IndexBuilder:
             return
         if previous.manifest.model_fingerprint != self.embedder.model_fingerprint:
             return
+        self.centroids = centroids_of(previous)
         ids = np.array([chunk.id for chunk in previous.chunks], dtype=np.int64)
         self.vectors = {
             chunk.text_hash: vector
@@ -214,8 +218,7 @@ class IndexBuilder:
         settings = self.settings
         build_dir = new_build_directory(settings.index)
         try:
-            vector_index = FaissVectorIndex(self.embedder.dimension)
-            vector_index.add(np.arange(len(chunks), dtype=np.int64), vectors)
+            vector_index, centroids = make_vector_index(vectors, settings, self.centroids)
             vector_index.save(build_dir / VECTORS_FILE)
             self.write_lexical_indexes(build_dir / LEXICAL_FOLDER, articles, chunks)
             with (build_dir / CHUNKS_FILE).open("w", encoding="utf-8") as output:
@@ -246,12 +249,15 @@ class IndexBuilder:
                 chunk_words=settings.chunk_words,
                 chunk_overlap_words=settings.chunk_overlap_words,
                 article_hashes={article.record.path: article.record.content_hash for article in articles},
+                vector_index=EXACT if centroids is None else APPROXIMATE,
+                centroids_trained_on=0 if centroids is None else centroids.trained_on,
             )
             write_json(build_dir / MANIFEST_FILE, records_to_json([manifest])[0])
             published = publish(settings.index, build_dir, settings.keep_builds)
         except BaseException:
             discard_build(build_dir)
             raise
+        self.centroids = centroids
         return published.name
 
     def write_lexical_indexes(self, folder: Path, articles: list[PublishedArticle], chunks: list[Chunk]) -> None:

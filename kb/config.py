@@ -104,6 +104,16 @@ class Settings:
     chunk_overlap_words: int = setting(30, "Words shared by consecutive pieces of a split section.", minimum=0)
     embed_batch_size: int = setting(32, "Chunks embedded per model call while indexing.", minimum=1)
     keep_builds: int = setting(2, "Earlier index builds kept beside the live one.", minimum=0)
+    ann_min_chunks: int = setting(
+        20000,
+        "Chunks from which `kb index` writes an approximate vector index (FAISS IVF) instead of an exact one.",
+        minimum=1,
+    )
+    ann_probes: int = setting(
+        24,
+        "Lists an approximate vector index reads per query: more is nearer exact and slower (from the next `kb index`).",
+        minimum=1,
+    )
     duplicate_similarity: float = setting(
         0.92,
         "Cosine similarity from which `kb check` reports two articles as near-duplicates.",

@@ -21,9 +21,10 @@ from kb.content.chunking import ChunkKind
 from kb.content.problems import Problem
 from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
 from kb.index.lexical import LexicalIndex
-from kb.index.vectors import FaissVectorIndex
+from kb.index.approximate import IvfVectorIndex
+from kb.index.vectors import FaissVectorIndex, VectorIndex
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5  # 5: vectors.faiss may hold an approximate (IVF) index
 CURRENT_LINK = "current"
 BUILDS_FOLDER = "builds"
 MANIFEST_FILE = "manifest.json"
@@ -32,6 +33,8 @@ CHUNKS_FILE = "chunks.jsonl"
 ARTICLES_FILE = "articles.json"
 PROBLEMS_FILE = "problems.json"
 LEXICAL_FOLDER = "lexical"
+EXACT = "exact"
+APPROXIMATE = "ivf"
 BUILD_FILES = (MANIFEST_FILE, VECTORS_FILE, CHUNKS_FILE, ARTICLES_FILE, PROBLEMS_FILE)
 T = TypeVar("T")
 
@@ -49,6 +52,8 @@ class Manifest:
     chunk_words: int
     chunk_overlap_words: int
     article_hashes: dict[str, str] = field(default_factory=dict)
+    vector_index: str = EXACT  # EXACT or APPROXIMATE, the kind vectors.faiss holds
+    centroids_trained_on: int = 0  # chunks the approximate index's centroids were trained on; 0 when exact
 
 
 @dataclass
@@ -127,7 +132,7 @@ class PublishedIndex:
     manifest: Manifest
     articles: dict[str, ArticleRecord]
     chunks: list[ChunkRecord]
-    vectors: FaissVectorIndex
+    vectors: VectorIndex
     lexical: dict[Audience, LexicalIndex]  # each audience's BM25 over the chunks it may see
     problems: list[Problem]
     aliases: dict[str, str] = field(default_factory=dict)  # old slug -> current slug
@@ -249,7 +254,7 @@ def load_build(
     articles = read_part(build_dir / ARTICLES_FILE, read_articles)
     chunks = read_part(build_dir / CHUNKS_FILE, read_chunks)
     problems = read_part(build_dir / PROBLEMS_FILE, read_problems)
-    vectors = read_part(build_dir / VECTORS_FILE, FaissVectorIndex.load)
+    vectors = read_part(build_dir / VECTORS_FILE, read_vectors)
     lexical = {
         audience: read_part(build_dir / LEXICAL_FOLDER / audience.value, LexicalIndex.load) for audience in Audience
     }
@@ -283,6 +288,18 @@ def damage_of(path: Path, error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"damaged (a record lacks {error})"
     return f"damaged ({error})"
+
+
+def read_vectors(path: Path) -> VectorIndex:
+    """The exact or the approximate index, whichever the file holds."""
+    import faiss
+
+    index = faiss.read_index(str(path))
+    if isinstance(index, faiss.IndexIVFFlat):
+        return IvfVectorIndex(index)
+    if isinstance(index, faiss.IndexIDMap2):
+        return FaissVectorIndex(index.d, index)
+    raise ValueError(f"a FAISS {type(index).__name__}, neither exact nor IVF")
 
 
 def read_articles(path: Path) -> dict[str, ArticleRecord]:

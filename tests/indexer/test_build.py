@@ -26,7 +26,7 @@ from tests.conftest import DATA, FakeEmbedder
 def test_build_writes_manifest_chunks_articles_and_vectors(built_settings: Settings) -> None:
     index = load_published_index(built_settings.index)
     manifest = index.manifest
-    assert (manifest.format_version, manifest.model_name, manifest.dimension) == (4, "fake-bag-of-words", 256)
+    assert (manifest.format_version, manifest.model_name, manifest.dimension) == (5, "fake-bag-of-words", 256)
     assert manifest.article_count == 5 == len(index.articles)
     assert manifest.chunk_count == len(index.chunks) == index.vectors.size
     assert sorted(manifest.article_hashes) == [
