@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.index.vectors import use_one_blas_thread
+from kb.index.vectors import use_one_blas_thread, use_one_search_thread
 
 KMEANS_SEED = 20261124
 KMEANS_ITERATIONS = 20
@@ -155,6 +155,7 @@ class IvfVectorIndex:
 
     def top(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The `n` stored vectors nearest `query` among the probed lists as (scores, ids), best first."""
+        use_one_search_thread()
         n = min(n, self.size)
         if n <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
