@@ -15,6 +15,7 @@ from kb.authoring.rules import (
     missing_sections,
     missing_summaries,
     near_duplicates,
+    similar_pairs,
     published_vectors,
     renamed_without_alias,
     section_chunks,
@@ -220,3 +221,15 @@ def test_a_rename_and_a_new_file_at_the_old_path_in_one_commit_are_told_apart() 
     )
     assert touched == [("refunds.md", "refunds.md"), ("refund.md", "refund.md"), ("edited.md", "edited.md")]
     assert names == {"refund.md": "refunds.md", "edited.md": "edited.md"}
+
+
+def test_similar_pairs_are_found_within_and_across_row_blocks() -> None:
+    rows = np.eye(7, 4, dtype=np.float32)  # rows 4..6 are zero: similar to nothing
+    rows[3] = rows[0]  # 0 ~ 3: across the first block of two rows
+    rows[5] = [0.0, 0.6, 0.8, 0.0]  # 5 ~ 2 at exactly 0.8: the threshold counts
+    rows[6] = rows[0]  # 6 ~ 0 and 6 ~ 3
+    pairs = similar_pairs(rows, 0.8, block_rows=2)
+    assert [(earlier, later) for earlier, later, _ in pairs] == [(0, 3), (2, 5), (0, 6), (3, 6)]  # by later row
+    assert [score for _, _, score in pairs] == pytest.approx([1.0, 0.8, 1.0, 1.0])
+    assert similar_pairs(rows, 0.8, block_rows=100) == pairs
+    assert [(earlier, later) for earlier, later, _ in similar_pairs(rows, 0.81)] == [(0, 3), (0, 6), (3, 6)]
