@@ -100,7 +100,9 @@ def grown(vectors: np.ndarray, size: int) -> np.ndarray:
 
 def recall(found: list[np.ndarray], truth: np.ndarray, k: int) -> float:
     """Mean share of each query's exact top `k` that the approximate top `k` holds."""
-    return float(np.mean([len(set(ids[:k].tolist()) & set(row[:k].tolist())) / k for ids, row in zip(found, truth)]))
+    return float(
+        np.mean([len(set(ids[:k].tolist()) & set(row[:k].tolist())) / k for ids, row in zip(found, truth, strict=True)])
+    )
 
 
 def timed_tops(top: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]], queries: np.ndarray, depth: int):
@@ -131,10 +133,10 @@ def seconds(action: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - started, result
 
 
-def measure(vectors: np.ndarray, queries: np.ndarray, probes: list[int], depth: int, hnsw: bool) -> tuple[list[Row], dict[str, float]]:
+def measure(
+    vectors: np.ndarray, queries: np.ndarray, probes: list[int], depth: int, hnsw: bool
+) -> tuple[list[Row], dict[str, float]]:
     """Rows of the recall/latency table and the build costs (seconds) for one collection."""
-    import faiss
-
     ids = np.arange(len(vectors), dtype=np.int64)
     exact = FaissVectorIndex(vectors.shape[1])
     exact.add(ids, vectors)
@@ -164,7 +166,9 @@ def measure(vectors: np.ndarray, queries: np.ndarray, probes: list[int], depth: 
     return rows, costs
 
 
-def measure_hnsw(vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, depth: int, costs: dict[str, float]) -> list[Row]:
+def measure_hnsw(
+    vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, depth: int, costs: dict[str, float]
+) -> list[Row]:
     import faiss
 
     index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
@@ -187,14 +191,18 @@ def measure_hnsw(vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray, de
 def table(rows: list[Row]) -> str:
     lines = ["| method | recall@10 | recall@50 | p50 ms | p95 ms |", "|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row.method} | {row.recall_10:.3f} | {row.recall_50:.3f} | {row.p50_ms:.2f} | {row.p95_ms:.2f} |")
+        lines.append(
+            f"| {row.method} | {row.recall_10:.3f} | {row.recall_50:.3f} | {row.p50_ms:.2f} | {row.p95_ms:.2f} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, required=True, help="an index folder (its live build is read)")
-    parser.add_argument("--grow", type=int, default=50_000, help="also measure a collection grown to this many chunks (0: no)")
+    parser.add_argument(
+        "--grow", type=int, default=50_000, help="also measure a collection grown to this many chunks (0: no)"
+    )
     parser.add_argument("--probes", default="8,16,24,32,48", help="probe counts to measure, comma-separated")
     parser.add_argument("--queries", type=int, default=600)
     parser.add_argument("--depth", type=int, default=200, help="n of top(query, n): the candidates search asks for")

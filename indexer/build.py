@@ -29,9 +29,9 @@ from kb.content.problems import Problem
 from kb.errors import KbError
 from kb.index.embedder import Embedder
 from kb.index.format import (
+    APPROXIMATE,
     ARTICLES_FILE,
     CHUNKS_FILE,
-    APPROXIMATE,
     EXACT,
     FORMAT_VERSION,
     LEXICAL_FOLDER,

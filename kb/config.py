@@ -111,7 +111,7 @@ class Settings:
     )
     ann_probes: int = setting(
         24,
-        "Lists an approximate vector index reads per query: more is nearer exact and slower (from the next `kb index`).",
+        "Lists an approximate vector index reads per query, set at `kb index`: more is nearer exact, and slower.",
         minimum=1,
     )
     duplicate_similarity: float = setting(

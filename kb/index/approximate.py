@@ -195,10 +195,7 @@ class IvfVectorIndex:
 
 def best_first(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the `k` highest `scores`, highest first (ties by position)."""
-    if k < len(scores):
-        chosen = np.argpartition(-scores, k - 1)[:k]
-    else:
-        chosen = np.arange(len(scores))
+    chosen = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     return chosen[np.lexsort((chosen, -scores[chosen]))]
 
 

@@ -20,8 +20,8 @@ from kb.content.articles import Visibility
 from kb.content.chunking import ChunkKind
 from kb.content.problems import Problem
 from kb.errors import IndexFormatError, IndexNotFoundError, ModelMismatchError
-from kb.index.lexical import LexicalIndex
 from kb.index.approximate import IvfVectorIndex
+from kb.index.lexical import LexicalIndex
 from kb.index.vectors import FaissVectorIndex, VectorIndex
 
 FORMAT_VERSION = 5  # 5: vectors.faiss may hold an approximate (IVF) index

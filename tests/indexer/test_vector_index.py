@@ -115,9 +115,7 @@ def test_a_collection_that_doubled_trains_new_centroids(tmp_path: Path, generate
     assert index.vectors.centroids().shape[0] == list_count(second.chunk_count)
 
 
-def test_a_collection_that_shrank_below_the_threshold_is_exact_again(
-    tmp_path: Path, generated_articles: Path
-) -> None:
+def test_a_collection_that_shrank_below_the_threshold_is_exact_again(tmp_path: Path, generated_articles: Path) -> None:
     settings = settings_for(tmp_path, generated_articles, ann_min_chunks=800)
     first = build_index(settings, FakeEmbedder(), show_progress=False)
     assert first.chunk_count >= settings.ann_min_chunks

@@ -15,10 +15,10 @@ from kb.authoring.rules import (
     missing_sections,
     missing_summaries,
     near_duplicates,
-    similar_pairs,
     published_vectors,
     renamed_without_alias,
     section_chunks,
+    similar_pairs,
 )
 from kb.authoring.slug_history import follow_names, historical_slugs
 from kb.config import Settings

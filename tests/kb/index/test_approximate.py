@@ -58,8 +58,9 @@ def test_top_reads_only_the_probed_lists_and_all_lists_give_exact_search() -> No
     assert np.allclose(scores, exact_scores[exact_order], atol=1e-6)
     index.index.nprobe = 1
     _, probed = index.top(query, 10)
-    nearest_list = index.index.quantizer.search(query[None, :], 1)[1][0, 0]
-    in_list = faiss.rev_swig_ptr(index.index.invlists.get_ids(int(nearest_list)), index.index.invlists.list_size(int(nearest_list)))
+    nearest_list = int(index.index.quantizer.search(query[None, :], 1)[1][0, 0])
+    lists = index.index.invlists
+    in_list = faiss.rev_swig_ptr(lists.get_ids(nearest_list), lists.list_size(nearest_list))
     assert set(probed.tolist()) <= set(np.array(in_list).tolist())
 
 
