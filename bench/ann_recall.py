@@ -249,7 +249,15 @@ copies of random chunks with Gaussian noise (cosine about 0.9 to their original)
 Latency is per query on one thread, as `kb serve` runs it.
 
 From `KB_ANN_MIN_CHUNKS` chunks (default {settings.ann_min_chunks}) `kb index` writes the IVF index
-with `KB_ANN_PROBES` probes (default {settings.ann_probes}).
+(sqrt(chunks) lists) with `KB_ANN_PROBES` probes (default {settings.ann_probes}).
+
+Why IVF rather than HNSW: every publish writes a whole new build, so the index is made again on
+each one-article change, and must be made within the 2 s a one-article update may take. An IVF
+index made with the live build's centroids only assigns each vector to its nearest centroid (the
+"one-article publish" figure below); k-means runs on the first approximate build and when the
+collection has halved or doubled since. HNSW has no such shortcut: its graph is built vector by
+vector on every publish (FAISS cannot remove from it either), the "HNSW build" figure below, and
+buys little latency at this size.
 
 {chr(10).join(parts)}
 """
