@@ -110,7 +110,7 @@ class Settings:
         minimum=1,
     )
     ann_probes: int = setting(
-        24,
+        32,
         "Lists an approximate vector index reads per query, set at `kb index`: more is nearer exact, and slower.",
         minimum=1,
     )
