@@ -154,14 +154,26 @@ class IvfVectorIndex:
         return scores
 
     def top(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The `n` stored vectors nearest `query` among the probed lists as (scores, ids), best first."""
+        """The `n` stored vectors nearest `query` among the probed lists as (scores, ids), best first.
+
+        When the probed lists hold fewer than `n` vectors, twice the lists are read, and so on: `n`
+        results come back whenever `n` are stored, as from the exact index.
+        """
+        import faiss
+
         use_one_search_thread()
         n = min(n, self.size)
         if n <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        scores, ids = self.index.search(np.asarray(query, dtype=np.float32)[None, :], n)
-        keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
+        queries = np.asarray(query, dtype=np.float32)[None, :]
+        probes = self.probes
+        while True:
+            parameters = faiss.SearchParametersIVF(nprobe=probes)  # type: ignore[call-arg]
+            scores, ids = self.index.search(queries, n, params=parameters)
+            keep = ids[0] >= 0
+            if keep.all() or probes >= self.index.nlist:
+                return scores[0][keep], ids[0][keep]
+            probes = min(2 * probes, int(self.index.nlist))
 
     def id_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids sorted, their vectors one row each), read from the inverted lists on first use and kept."""

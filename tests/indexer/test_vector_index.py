@@ -18,6 +18,7 @@ from kb.index.approximate import IvfVectorIndex, list_count
 from kb.index.embedder import Embedder
 from kb.index.format import APPROXIMATE, EXACT, PublishedIndex, load_published_index
 from kb.index.vectors import FaissVectorIndex
+from kb.search.service import SearchService
 from tests.conftest import FakeEmbedder
 
 
@@ -141,3 +142,19 @@ def test_the_same_articles_give_the_same_results(tmp_path: Path, generated_artic
         second_scores, second_ids = second.vectors.top(query, 20)
         assert first_ids.tolist() == second_ids.tolist()
         assert first_scores.tobytes() == second_scores.tobytes()
+
+
+def test_search_over_an_approximate_index_ranks_as_over_the_exact_one(tmp_path: Path, generated_articles: Path) -> None:
+    exact_settings = settings_for(tmp_path / "exact", generated_articles)
+    approximate_settings = dataclasses.replace(exact_settings, index=tmp_path / "approximate", ann_min_chunks=500)
+    embedder = FakeEmbedder()
+    build_index(exact_settings, embedder, show_progress=False)
+    build_index(approximate_settings, embedder, show_progress=False)
+    exact = SearchService(load_published_index(exact_settings.index), embedder, exact_settings)
+    approximate = SearchService(load_published_index(approximate_settings.index), embedder, approximate_settings)
+    assert isinstance(approximate.index.vectors, IvfVectorIndex)
+    titles = sorted(record.title for record in exact.index.articles.values())[:20]
+    for title in titles:
+        assert [hit.slug for hit in approximate.search(title, 3).results] == [
+            hit.slug for hit in exact.search(title, 3).results
+        ], title

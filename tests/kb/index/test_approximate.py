@@ -64,6 +64,15 @@ def test_top_reads_only_the_probed_lists_and_all_lists_give_exact_search() -> No
     assert set(probed.tolist()) <= set(np.array(in_list).tolist())
 
 
+def test_top_reads_more_lists_when_the_probed_ones_hold_fewer_than_asked() -> None:
+    vectors = unit_rows(500)
+    index = ivf_of(vectors, probes=1)
+    scores, ids = index.top(vectors[0], 500)
+    assert sorted(ids.tolist()) == list(range(500))
+    assert np.allclose(scores, np.sort(vectors @ vectors[0])[::-1], atol=1e-6)
+    assert index.probes == 1
+
+
 def test_search_over_allowed_ids_is_exact_and_pads_what_is_missing() -> None:
     vectors = unit_rows(500)
     index = ivf_of(vectors, probes=1)
