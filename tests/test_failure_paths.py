@@ -23,6 +23,7 @@ from kb.index.format import (
     CHUNKS_FILE,
     FORMAT_VERSION,
     MANIFEST_FILE,
+    OLDEST_READABLE,
     VECTORS_FILE,
     current_build,
     load_published_index,
@@ -33,6 +34,7 @@ from tests.conftest import AppFactory, FakeEmbedder
 from web.errors import UNAVAILABLE_MESSAGES
 
 REBUILD = "run 'kb index' to rebuild it"
+READS = f"this kb reads {OLDEST_READABLE} to {FORMAT_VERSION}"
 
 
 def set_format_version(build: Path, version: int) -> None:
@@ -59,12 +61,12 @@ CHUNKS = 17  # chunks of the small test help center
 # (damage done to the live build, the message it must give; {build} is the build folder)
 DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "older format": (
-        lambda build: set_format_version(build, FORMAT_VERSION - 1),
-        f"{{build}}: index format {FORMAT_VERSION - 1}, this kb reads {FORMAT_VERSION}: {REBUILD}",
+        lambda build: set_format_version(build, OLDEST_READABLE - 1),
+        f"{{build}}: index format {OLDEST_READABLE - 1}, {READS}: {REBUILD}",
     ),
     "newer format": (
         lambda build: set_format_version(build, FORMAT_VERSION + 1),
-        f"{{build}}: index format {FORMAT_VERSION + 1}, this kb reads {FORMAT_VERSION}: {REBUILD}",
+        f"{{build}}: index format {FORMAT_VERSION + 1}, {READS}: {REBUILD}",
     ),
     "vectors file of garbage": (
         lambda build: (build / VECTORS_FILE).write_bytes(b"this is not a FAISS index"),
@@ -102,6 +104,14 @@ def fake_model(monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder) -> 
     """`kb` commands embed with the fake model the indexes here were built with."""
     monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings: fake_embedder)
     return fake_embedder
+
+
+def test_a_build_of_the_oldest_readable_format_loads_as_exact_vectors(built_settings: Settings) -> None:
+    """Format 4 wrote the same files with exact vectors always: such a build is served, not refused."""
+    set_format_version(current_build(built_settings.index), OLDEST_READABLE)
+    index = load_published_index(built_settings.index)
+    assert index.manifest.format_version == OLDEST_READABLE and index.manifest.vector_index == "exact"
+    assert index.vectors.size == CHUNKS
 
 
 @pytest.mark.parametrize("name", DAMAGES)

@@ -25,6 +25,7 @@ from kb.index.lexical import LexicalIndex
 from kb.index.vectors import FaissVectorIndex, VectorIndex
 
 FORMAT_VERSION = 5  # 5: vectors.faiss may hold an approximate (IVF) index
+OLDEST_READABLE = 4  # 4: the same files, vectors always exact: read as a build of exact vectors
 CURRENT_LINK = "current"
 BUILDS_FOLDER = "builds"
 MANIFEST_FILE = "manifest.json"
@@ -158,9 +159,10 @@ def read_manifest(build_dir: Path) -> Manifest:
         data = json.loads((build_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise IndexFormatError(f"{build_dir / MANIFEST_FILE}: unreadable manifest ({error})") from None
-    if data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version")
+    if not isinstance(version, int) or not OLDEST_READABLE <= version <= FORMAT_VERSION:
         raise IndexFormatError(
-            f"{build_dir}: index format {data.get('format_version')!r}, this kb reads {FORMAT_VERSION}: "
+            f"{build_dir}: index format {version!r}, this kb reads {OLDEST_READABLE} to {FORMAT_VERSION}: "
             "run 'kb index' to rebuild it"
         )
     try:
