@@ -48,16 +48,21 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
 from bench.report_sections import machine_line, replace_section  # noqa: E402
+from bench.txtai_vectors import VECTORS_VARIABLE  # noqa: E402
+from bench.txtai_vectors import save as save_vectors  # noqa: E402
 from indexer.build import chunk_from_record  # noqa: E402
 from kb.index.format import Audience, current_build, load_published_index  # noqa: E402
 
 KB = [sys.executable, "-m", "kb_cli.main"]
 LUA = REPOSITORY / "bench" / "search.lua"
-SECTION = "Search under load"
+SECTION = "Search under load"  # one section per help-center size: "Search under load, 1,000 articles"
+TRANSFORM = "bench.txtai_vectors.transform"
 RESULTS = 10
 STOP_WORDS = {"a", "an", "the", "to", "in", "on", "of", "for", "and", "or", "with", "your", "my", "is"}
 
@@ -249,41 +254,47 @@ def measure_kb(arguments: argparse.Namespace, workdir: Path) -> Server:
     return server
 
 
-def txtai_index(index: Path, workdir: Path) -> Path:
-    """A saved txtai index of the embedding texts of the kb build's public chunks, built once per build."""
+def txtai_index(index: Path, workdir: Path) -> tuple[Path, Path]:
+    """A saved txtai index of the kb build's public chunks, and the vectors it was made from; built once per build.
+
+    txtai indexes the embedding texts of those chunks with kb's own vectors of them (`bench.txtai_vectors`),
+    so both servers search the same vectors; its BM25 side (hybrid) indexes the same texts.
+    """
     from txtai import Embeddings
 
-    from kb.index.embedder import SentenceTransformerEmbedder
-
-    folder = workdir / f"txtai-{current_build(index).name}"
-    if (folder / "config.json").exists() or (folder / "config").exists():
-        return folder
+    build = current_build(index).name
+    folder, vectors = workdir / f"txtai-{build}", workdir / f"txtai-{build}-vectors.npz"
+    os.environ.update({VECTORS_VARIABLE: str(vectors), "ALLOW_RESOLVE_TRANSFORM": "True"})
+    if ((folder / "config.json").exists() or (folder / "config").exists()) and vectors.exists():
+        return folder, vectors
     published = load_published_index(index)
-    rows = [
-        (record.id, chunk_from_record(record).embedding_text, None)
-        for record in published.chunks
-        if Audience.PUBLIC.may_see(published.articles[record.slug])
-    ]
-    print(f"txtai: indexing {len(rows)} chunks ...", file=sys.stderr)
-    embeddings = Embeddings(path=str(SentenceTransformerEmbedder().directory), hybrid=True, content=True)
-    embeddings.index(rows)
+    records = [record for record in published.chunks if Audience.PUBLIC.may_see(published.articles[record.slug])]
+    texts = [chunk_from_record(record).embedding_text for record in records]
+    save_vectors(vectors, texts, published.vectors.vectors(np.array([record.id for record in records])))
+    print(f"txtai: indexing {len(records)} chunks with the build's vectors ...", file=sys.stderr)
+    embeddings = Embeddings(method="external", transform=TRANSFORM, hybrid=True, content=True)
+    embeddings.index([(record.id, text, None) for record, text in zip(records, texts, strict=True)])
     embeddings.save(str(folder))
-    return folder
+    return folder, vectors
 
 
 def measure_txtai(arguments: argparse.Namespace, workdir: Path) -> Server:
-    folder = txtai_index(arguments.index, workdir)
+    folder, vectors = txtai_index(arguments.index, workdir)
     config = workdir / "txtai.yml"
-    from kb.index.embedder import SentenceTransformerEmbedder
-
     # `path` loads the saved index; the `embeddings` section is what makes the API serve /search at all.
-    model = SentenceTransformerEmbedder().directory
     config.write_text(
-        f"path: {folder}\nwritable: false\nembeddings:\n  path: {model}\n  content: true\n  hybrid: true\n",
+        f"path: {folder}\nwritable: false\nembeddings:\n  method: external\n  transform: {TRANSFORM}\n"
+        "  content: true\n  hybrid: true\n",
         encoding="utf-8",
     )
     port = free_port()
-    environment = dict(os.environ, CONFIG=str(config))
+    environment = dict(
+        os.environ,
+        CONFIG=str(config),
+        PYTHONPATH=str(REPOSITORY),
+        ALLOW_RESOLVE_TRANSFORM="True",  # txtai resolves the transform named in its configuration only when told to
+        **{VECTORS_VARIABLE: str(vectors)},
+    )
     command = [
         sys.executable,
         "-m",
@@ -345,8 +356,9 @@ def report(servers: list[Server], arguments: argparse.Namespace, started: str, q
 {manifest.chunk_count} chunks, build `{manifest.build_id}`; {query_count} distinct queries (titles and
 section headings as a reader types them, see `bench/load.py`). wrk {arguments.duration} s per run, on the
 same machine as the servers (wrk's own CPU use is part of the load). Both servers run 2 workers; kb
-with `KB_THREADS` threads each, its search log on; txtai's API (uvicorn) with the same model and the
-same texts, hybrid. "failed": status 400 or above, and socket errors. "repeated" sends one query
+with `KB_THREADS` threads each, its search log on; txtai's API (uvicorn), hybrid, over the same texts with
+kb's own vectors of them (`bench/txtai_vectors.py`), its queries embedded by the same model.
+"failed": status 400 or above, and socket errors. "repeated" sends one query
 again and again; "ceiling" is kb's /healthz, the framework's own cost.
 
 {chr(10).join(rows)}
@@ -379,7 +391,8 @@ def main() -> None:
     if not arguments.no_txtai:
         servers.append(measure_txtai(arguments, workdir))
     body = report(servers, arguments, started, len(queries(arguments.index)))
-    replace_section(arguments.output, SECTION, body)
+    articles = load_published_index(arguments.index).manifest.article_count
+    replace_section(arguments.output, f"{SECTION}, {articles:,} articles", body)
     print(body, file=sys.stderr)
 
 
