@@ -32,6 +32,15 @@ class SmtpSecurity(enum.StrEnum):
     NONE = "none"
 
 
+class Encoder(enum.StrEnum):
+    """What runs the embedding model: torch, or an ONNX export of it (full precision or int8), or OpenVINO."""
+
+    TORCH = "torch"
+    ONNX = "onnx"
+    ONNX_INT8 = "onnx-int8"
+    OPENVINO = "openvino"
+
+
 class SearchMode(enum.StrEnum):
     """How search ranks chunks: by meaning and words fused, by meaning only, or by words only."""
 
@@ -66,6 +75,14 @@ class Settings:
     model: str = setting(
         DEFAULT_MODEL,
         "Embedding model: a local sentence-transformers directory, or the bundled all-MiniLM-L6-v2.",
+    )
+    encoder: Encoder = setting(
+        Encoder.TORCH,
+        "What runs the model: torch, onnx (the same vectors), onnx-int8 (quantized: faster, its own index) or "
+        "openvino (its own index); the ONNX export is made on first use into the user's cache folder.",
+    )
+    encoder_threads: int = setting(
+        1, "Threads one embedding call may use with the onnx, onnx-int8 and openvino encoders.", minimum=1
     )
     site_name: str = setting("Ledgerly Help Center", "Name shown in the site header and page titles.")
     logo: str = setting("", "Image file (SVG, PNG or WebP) shown before the site name in the header; none when empty.")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from kb.config import DEFAULT_MODEL, Settings
+from kb.config import DEFAULT_MODEL, Encoder, Settings
 from kb.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -141,5 +141,9 @@ class SentenceTransformerEmbedder:
 
 
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """The configured model, as the indexer, the site and every command use it."""
-    return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
+    """The configured model run by the configured encoder, as the indexer, the site and every command use it."""
+    if settings.encoder == Encoder.TORCH:
+        return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
+    from kb.index.exported_encoder import ExportedModelEmbedder
+
+    return ExportedModelEmbedder(settings.model, settings.embed_batch_size, settings.encoder, settings.encoder_threads)

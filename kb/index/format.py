@@ -176,8 +176,8 @@ def check_model(manifest: Manifest, model_name: str, model_fingerprint: str, loc
     if manifest.model_fingerprint != model_fingerprint:
         raise ModelMismatchError(
             f"the index in {location} was built with model '{manifest.model_name}' "
-            f"({manifest.model_fingerprint}), but KB_MODEL is '{model_name}' ({model_fingerprint}): "
-            "rebuild it with 'kb index' or set KB_MODEL to the model it was built with"
+            f"({manifest.model_fingerprint}), but KB_MODEL and KB_ENCODER give '{model_name}' ({model_fingerprint}): "
+            "rebuild it with 'kb index' or set KB_MODEL and KB_ENCODER to those it was built with"
         )
 
 
