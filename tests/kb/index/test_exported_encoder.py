@@ -68,7 +68,11 @@ def test_the_fingerprint_is_the_models_own_where_vectors_equal_torchs_and_new_wh
 
 @pytest.mark.parametrize(
     ("encoder", "package", "extra"),
-    [(Encoder.ONNX, "onnxruntime", "onnx"), (Encoder.ONNX_INT8, "onnx", "onnx"), (Encoder.OPENVINO, "openvino", "openvino")],
+    [
+        (Encoder.ONNX, "onnxruntime", "onnx"),
+        (Encoder.ONNX_INT8, "onnx", "onnx"),
+        (Encoder.OPENVINO, "openvino", "openvino"),
+    ],
 )
 def test_a_missing_package_names_the_setting_and_the_extra(
     encoder: Encoder, package: str, extra: str, cache: Path, monkeypatch: pytest.MonkeyPatch
@@ -126,7 +130,9 @@ def test_the_export_is_made_once_under_the_lock_then_reused(cache: Path, monkeyp
     monkeypatch.setattr(exported_encoder, "export_float_model", counted_export)
     workers = [make_embedder(Settings(encoder=Encoder.ONNX)) for _ in range(2)]  # two server workers starting
     results: list[np.ndarray] = []
-    threads = [threading.Thread(target=lambda worker=worker: results.append(worker.encode(QUERIES))) for worker in workers]
+    threads = [
+        threading.Thread(target=lambda worker=worker: results.append(worker.encode(QUERIES))) for worker in workers
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
