@@ -101,12 +101,12 @@ def measure_throughput(models: dict[str, SentenceTransformerEmbedder], passages:
     }
 
 
-def measure_quality(datasets: list[Path], workdir: Path) -> dict[str, Any]:
+def measure_quality(datasets: list[Path], workdir: Path, encoders: list[Encoder]) -> dict[str, Any]:
     """`kb eval` nDCG@10 per encoder and dataset, each encoder with an index of its own vectors."""
     from kb_cli.eval_command import evaluate
 
     rows: dict[str, dict[str, float]] = {}
-    for encoder in Encoder:
+    for encoder in encoders:
         settings = Settings(encoder=encoder, encoder_threads=2)
         embedder = make_embedder(settings)
         for folder in datasets:
@@ -114,6 +114,23 @@ def measure_quality(datasets: list[Path], workdir: Path) -> dict[str, Any]:
             metrics = evaluate(folder, workdir / "encoder" / str(encoder) / folder.name, settings, embedder)
             rows.setdefault(str(encoder), {})[folder.name] = metrics["ndcg@10"]
     return {"rows": rows}
+
+
+def merge_results(store: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """The stored results with these new ones in place of the same parts (quality: of the same encoders).
+
+    Read just before writing, so that runs of different parts or encoders side by side keep each other's.
+    """
+    merged: dict[str, Any] = json.loads(store.read_text()) if store.is_file() else {}
+    for part, value in results.items():
+        if part == "quality" and "quality" in merged:
+            merged["quality"]["rows"].update(value["rows"])
+        else:
+            merged[part] = value
+    merged["date"] = datetime.date.today().isoformat()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_text(json.dumps(merged, indent=1))
+    return merged
 
 
 def real_queries(datasets: list[Path], count: int) -> list[str]:
@@ -211,6 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="*", type=Path)
     parser.add_argument("--parts", default="latency,throughput,quality")
+    parser.add_argument("--encoders", default=",".join(Encoder), help="the encoders whose quality is measured")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--passages", type=int, default=512)
     parser.add_argument("--output", type=Path, default=REPOSITORY / "docs" / "PERFORMANCE.md")
@@ -225,7 +243,7 @@ def main() -> None:
     if parts - {"latency", "throughput", "quality"}:
         parser.error(f"unknown parts: {', '.join(sorted(parts - {'latency', 'throughput', 'quality'}))}")
     store = arguments.workdir / "encoder-results.json"
-    results: dict[str, Any] = json.loads(store.read_text()) if store.is_file() else {}
+    results: dict[str, Any] = {}
     if parts & {"latency", "throughput"}:
         models = embedders()
         if "latency" in parts:
@@ -233,10 +251,9 @@ def main() -> None:
         if "throughput" in parts:
             results["throughput"] = measure_throughput(models, corpus_passages(datasets, arguments.passages))
     if "quality" in parts:
-        results["quality"] = measure_quality(datasets, arguments.workdir)
-    results["date"] = datetime.date.today().isoformat()
-    store.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(json.dumps(results, indent=1))
+        encoders = [Encoder(name) for name in arguments.encoders.split(",")]
+        results["quality"] = measure_quality(datasets, arguments.workdir, encoders)
+    results = merge_results(store, results)
     command = "python bench/encoder.py " + " ".join(str(path) for path in arguments.datasets)
     section = report_section(results, command.strip())
     print(section, file=sys.stderr)
