@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -136,10 +137,8 @@ def merge_results(store: Path, results: dict[str, Any]) -> dict[str, Any]:
 def real_queries(datasets: list[Path], count: int) -> list[str]:
     """The datasets' queries, taken from each in turn, at most `count`."""
     lists = [list(load_dataset(folder).queries.values()) for folder in datasets]
-    mixed = [query for group in zip(*lists, strict=False) for query in group]
-    longest = max(len(group) for group in lists)
-    mixed += [group[index] for index in range(min(len(group) for group in lists), longest) for group in lists]
-    return [query for query in mixed if query.strip()][:count]
+    mixed = [query for group in itertools.zip_longest(*lists) for query in group if query and query.strip()]
+    return mixed[:count]
 
 
 def corpus_passages(datasets: list[Path], count: int) -> list[str]:

@@ -6,8 +6,9 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from kb.errors import ModelLoadError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+HiddenStates = Callable[[dict[str, np.ndarray]], np.ndarray]  # an exported model's call: inputs to token vectors
 FINGERPRINT_FILES = (
     "config.json",
     "modules.json",
@@ -140,10 +142,91 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class ExportedModelEmbedder(SentenceTransformerEmbedder):
+    """The same model folder, tokenizer and pooling as the torch embedder, its transformer run from ONNX."""
+
+    def __init__(
+        self, model: str = DEFAULT_MODEL, batch_size: int = 32, encoder: Encoder = Encoder.ONNX, threads: int = 1
+    ) -> None:
+        super().__init__(model, batch_size)
+        self.encoder = encoder
+        self.threads = threads
+        from kb.index.exported_encoder import check_supported, encoder_fingerprint
+
+        self.pooling = check_supported(self.directory, encoder)
+        self.source_fingerprint = self.model_fingerprint
+        self.model_fingerprint = encoder_fingerprint(self.model_fingerprint, encoder)
+        if self.model_fingerprint != self.source_fingerprint:
+            self.model_name = f"{self.model_name} ({encoder})"
+        self._hidden_states: HiddenStates | None = None
+        self._tokenizer: Any = None
+        self._input_names: list[str] = []
+
+    def load_exported(self) -> HiddenStates:
+        with self._lock:
+            if self._hidden_states is None:
+                from kb.index.exported_encoder import (
+                    exported_model,
+                    onnxruntime_runner,
+                    openvino_runner,
+                    require_packages,
+                )
+
+                require_packages(self.encoder)
+                path = exported_model(self.directory, self.source_fingerprint, self.encoder)
+                self._tokenizer = self.make_tokenizer()
+                runner = openvino_runner if self.encoder == Encoder.OPENVINO else onnxruntime_runner
+                try:
+                    self._hidden_states, self._input_names = runner(path, self.threads)
+                except Exception as error:  # the runtimes raise their own kinds; all mean "unusable"
+                    raise ModelLoadError(f"KB_ENCODER={self.encoder}: cannot load {path}: {error}") from error
+            return self._hidden_states
+
+    def make_tokenizer(self) -> Any:
+        """The model's fast tokenizer, cut at the model's max_seq_length as sentence-transformers cuts it."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.directory / "tokenizer.json"))
+        config_file = self.directory / "sentence_bert_config.json"
+        config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
+        self._lower_case = bool(config.get("do_lower_case", False))
+        tokenizer.enable_truncation(int(config.get("max_seq_length") or 512))
+        padding = tokenizer.padding or {}
+        tokenizer.enable_padding(pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]"))
+        return tokenizer
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        hidden_states = self.load_exported()
+        # Batches of similar lengths pad less, as sentence-transformers sorts them.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), self.batch_size):
+            chosen = order[start : start + self.batch_size]
+            vectors[chosen] = self.encode_batch([texts[index] for index in chosen], hidden_states)
+        return vectors
+
+    def encode_batch(self, texts: list[str], hidden_states: HiddenStates) -> np.ndarray:
+        if self._lower_case:
+            texts = [text.lower() for text in texts]
+        encodings = self._tokenizer.encode_batch(texts)
+        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
+        feed = {"input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64), "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feed["token_type_ids"] = np.array([encoding.type_ids for encoding in encodings], dtype=np.int64)
+        states = hidden_states(feed)
+        if self.pooling.get("pooling_mode_cls_token"):
+            pooled = states[:, 0]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            pooled = (states * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
 def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """The configured model run by the configured encoder, as the indexer, the site and every command use it."""
     if settings.encoder == Encoder.TORCH:
         return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
-    from kb.index.exported_encoder import ExportedModelEmbedder
-
     return ExportedModelEmbedder(settings.model, settings.embed_batch_size, settings.encoder, settings.encoder_threads)

@@ -1,4 +1,4 @@
-"""The model run by ONNX Runtime or OpenVINO: exported once from the local folder, cached, faster per query."""
+"""Exporting the model to ONNX once into the user's cache, and running it with ONNX Runtime or OpenVINO."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from kb.config import DEFAULT_MODEL, Encoder
+from kb.config import Encoder
 from kb.errors import ModelLoadError
-from kb.index.embedder import SentenceTransformerEmbedder
 
 FLOAT_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
@@ -41,7 +40,7 @@ Runner = tuple[HiddenStates, list[str]]  # the model call and the names of the i
 def encoder_fingerprint(model_fingerprint: str, encoder: Encoder) -> str:
     """The fingerprint of the vectors an encoder gives: the model's own where they equal torch's.
 
-    ONNX Runtime at full precision gives torch's vectors to within 1e-6 (tests/index/test_exported_encoder.py
+    ONNX Runtime at full precision gives torch's vectors to within 1e-6 (tests/kb/index/test_exported_encoder.py
     measures it), so an index built by either serves both. int8 weights move vectors by up to 0.07 and
     OpenVINO's kernels by about 1e-3: those encoders get prints of their own, and their indexes are theirs.
     """
@@ -212,77 +211,3 @@ def openvino_runner(path: Path, threads: int) -> Runner:
         return np.asarray(requests.request.infer(feed)[0])
 
     return run, [value.get_any_name() for value in compiled.inputs]
-
-
-class ExportedModelEmbedder(SentenceTransformerEmbedder):
-    """The same model folder, tokenizer and pooling as the torch embedder, its transformer run from ONNX."""
-
-    def __init__(
-        self, model: str = DEFAULT_MODEL, batch_size: int = 32, encoder: Encoder = Encoder.ONNX, threads: int = 1
-    ) -> None:
-        super().__init__(model, batch_size)
-        self.encoder = encoder
-        self.threads = threads
-        self.pooling = check_supported(self.directory, encoder)
-        self.source_fingerprint = self.model_fingerprint
-        self.model_fingerprint = encoder_fingerprint(self.model_fingerprint, encoder)
-        if self.model_fingerprint != self.source_fingerprint:
-            self.model_name = f"{self.model_name} ({encoder})"
-        self._hidden_states: HiddenStates | None = None
-        self._tokenizer: Any = None
-        self._input_names: list[str] = []
-
-    def load_exported(self) -> HiddenStates:
-        with self._lock:
-            if self._hidden_states is None:
-                require_packages(self.encoder)
-                path = exported_model(self.directory, self.source_fingerprint, self.encoder)
-                self._tokenizer = self.make_tokenizer()
-                runner = openvino_runner if self.encoder == Encoder.OPENVINO else onnxruntime_runner
-                try:
-                    self._hidden_states, self._input_names = runner(path, self.threads)
-                except Exception as error:  # the runtimes raise their own kinds; all mean "unusable"
-                    raise ModelLoadError(f"KB_ENCODER={self.encoder}: cannot load {path}: {error}") from error
-            return self._hidden_states
-
-    def make_tokenizer(self) -> Any:
-        """The model's fast tokenizer, cut at the model's max_seq_length as sentence-transformers cuts it."""
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(self.directory / "tokenizer.json"))
-        config_file = self.directory / "sentence_bert_config.json"
-        config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-        self._lower_case = bool(config.get("do_lower_case", False))
-        tokenizer.enable_truncation(int(config.get("max_seq_length") or 512))
-        padding = tokenizer.padding or {}
-        tokenizer.enable_padding(pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]"))
-        return tokenizer
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        hidden_states = self.load_exported()
-        # Batches of similar lengths pad less, as sentence-transformers sorts them.
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), self.batch_size):
-            chosen = order[start : start + self.batch_size]
-            vectors[chosen] = self.encode_batch([texts[index] for index in chosen], hidden_states)
-        return vectors
-
-    def encode_batch(self, texts: list[str], hidden_states: HiddenStates) -> np.ndarray:
-        if self._lower_case:
-            texts = [text.lower() for text in texts]
-        encodings = self._tokenizer.encode_batch(texts)
-        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-        feed = {"input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64), "attention_mask": mask}
-        if "token_type_ids" in self._input_names:
-            feed["token_type_ids"] = np.array([encoding.type_ids for encoding in encodings], dtype=np.int64)
-        states = hidden_states(feed)
-        if self.pooling.get("pooling_mode_cls_token"):
-            pooled = states[:, 0]
-        else:
-            weights = mask[..., None].astype(np.float32)
-            pooled = (states * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)

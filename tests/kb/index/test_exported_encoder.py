@@ -14,8 +14,8 @@ import pytest
 from kb.config import Encoder, Settings
 from kb.errors import ConfigError, ModelLoadError, ModelMismatchError
 from kb.index import exported_encoder
-from kb.index.embedder import SentenceTransformerEmbedder, make_embedder
-from kb.index.exported_encoder import ExportedModelEmbedder, encoder_fingerprint, export_folder
+from kb.index.embedder import ExportedModelEmbedder, SentenceTransformerEmbedder, make_embedder
+from kb.index.exported_encoder import encoder_fingerprint, export_folder
 from kb.live import LiveHelpCenter
 
 QUERIES = ["how do I reset my password", "refund for a double charge", "Export invoices to CSV?"]
