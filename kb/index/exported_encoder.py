@@ -32,7 +32,11 @@ PACKAGES = {
     Encoder.ONNX_INT8: ("onnxruntime", "onnx"),
     Encoder.OPENVINO: ("openvino", "onnx"),
 }
-EXTRAS = {Encoder.ONNX: "onnx", Encoder.ONNX_INT8: "onnx", Encoder.OPENVINO: "openvino"}
+INSTALL = {  # how to get each encoder's packages: onnxruntime and onnx are kb's own dependencies
+    Encoder.ONNX: "pip install onnxruntime onnx",
+    Encoder.ONNX_INT8: "pip install onnxruntime onnx",
+    Encoder.OPENVINO: "pip install 'kb-helpcenter[openvino]'",
+}
 HiddenStates = Callable[[dict[str, np.ndarray]], np.ndarray]
 Runner = tuple[HiddenStates, list[str]]  # the model call and the names of the inputs it takes
 
@@ -77,8 +81,7 @@ def require_packages(encoder: Encoder) -> None:
             __import__(package)
         except ImportError:
             raise ModelLoadError(
-                f"KB_ENCODER={encoder} needs the package {package!r}: pip install 'kb-helpcenter[{EXTRAS[encoder]}]', "
-                "or set KB_ENCODER=torch"
+                f"KB_ENCODER={encoder} needs the package {package!r}: {INSTALL[encoder]}, or set KB_ENCODER=torch"
             ) from None
 
 
