@@ -10,7 +10,7 @@ For each encoder and thread count:
 
 The parts run separately (`--parts latency` repeats the timings on a quieter machine); results are
 kept in WORKDIR/encoder-results.json and the report is written from all of them: the section
-"## Encoder" of docs/PERFORMANCE.md, the other benches' sections kept.
+"## Encoder" of docs/PERFORMANCE.md, the other benches' sections kept (bench/report_sections.py).
 
 Usage:
   python bench/encoder.py [DATASET ...] [--parts latency,throughput,quality] [--queries 300]
@@ -33,12 +33,13 @@ from typing import Any
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+from bench.report_sections import replace_section  # noqa: E402
 from kb.authoring.evaluation import load_dataset, percentile  # noqa: E402
 from kb.config import Encoder, Settings  # noqa: E402
 from kb.index.embedder import SentenceTransformerEmbedder, make_embedder  # noqa: E402
 from kb.index.vectors import use_one_blas_thread  # noqa: E402
 
-HEADING = "## Encoder"
+TITLE = "Encoder"
 BLOCK = 50
 NDCG_TOLERANCE = 0.005  # the rule for a new default: within this of torch's nDCG@10 on every dataset
 CONFIGURATIONS = [  # (label, encoder, KB_ENCODER_THREADS); torch uses its own default, one per core
@@ -146,20 +147,6 @@ def corpus_passages(datasets: list[Path], count: int) -> list[str]:
     return passages[:count]
 
 
-def replace_section(document: str, heading: str, section: str) -> str:
-    """`document` with its level-2 section `heading` replaced by `section` (appended when absent).
-
-    The other benches' sections stay as they are, in their order.
-    """
-    parts = document.split("\n## ")
-    marker = heading.removeprefix("## ")
-    for index, part in enumerate(parts[1:], start=1):
-        if part.split("\n", 1)[0].strip() == marker:
-            parts[index] = section.removeprefix("## ").rstrip("\n") + "\n"
-            return "\n## ".join(parts)
-    return document.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-
-
 def format_load(load: list[float]) -> str:
     return f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} before, {load[3]:.2f} / {load[4]:.2f} / {load[5]:.2f} after"
 
@@ -167,8 +154,6 @@ def format_load(load: list[float]) -> str:
 def report_section(results: dict[str, Any], command: str) -> str:
     latency, throughput, quality = results.get("latency"), results.get("throughput"), results.get("quality")
     lines = [
-        HEADING,
-        "",
         f"Measured by `{command}` on {results['date']}, on {platform.machine()} with "
         f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU cores, no GPU, "
         "the bundled all-MiniLM-L6-v2, BLAS held to one thread as in the server. The machine is shared with "
@@ -209,9 +194,13 @@ def report_section(results: dict[str, Any], command: str) -> str:
     if quality:
         names = sorted({name for row in quality["rows"].values() for name in row})
         torch_row = quality["rows"]["torch"]
+        missing = {str(encoder) for encoder in Encoder} - set(quality["rows"])
         lines += [
             "",
-            "`kb eval` nDCG@10 (hybrid, the default settings), each encoder with an index of its own vectors:",
+            "`kb eval` nDCG@10 (hybrid, the default settings), each encoder with an index built by it; an encoder "
+            "with torch's fingerprint (onnx) reuses the vectors of a torch build in its folder, as a server "
+            "switching to it does, and embeds the queries itself"
+            + (f"; not measured: {', '.join(sorted(missing))}:" if missing else ":"),
             "",
             "| encoder | " + " | ".join(names) + f" | within {NDCG_TOLERANCE} of torch on all |",
             "|---|" + "---|" * len(names) + "---|",
@@ -280,8 +269,7 @@ def main() -> None:
     command = "python bench/encoder.py " + " ".join(str(path) for path in arguments.datasets)
     section = report_section(results, command.strip())
     print(section, file=sys.stderr)
-    earlier = arguments.output.read_text(encoding="utf-8") if arguments.output.exists() else "# Performance\n"
-    arguments.output.write_text(replace_section(earlier, HEADING, section), encoding="utf-8")
+    replace_section(arguments.output, TITLE, section)
     print(f"wrote {arguments.output}", file=sys.stderr)
 
 
