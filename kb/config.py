@@ -82,7 +82,10 @@ class Settings:
         "lower nDCG) or openvino (its own index); the ONNX export is made on first use into the user's cache folder.",
     )
     encoder_threads: int = setting(
-        1, "Threads one embedding call may use with the onnx, onnx-int8 and openvino encoders.", minimum=1
+        0,
+        "Threads one embedding call may use with the onnx, onnx-int8 and openvino encoders; 0: one per query "
+        "when serving, every core when indexing or evaluating.",
+        minimum=0,
     )
     site_name: str = setting("Ledgerly Help Center", "Name shown in the site header and page titles.")
     logo: str = setting("", "Image file (SVG, PNG or WebP) shown before the site name in the header; none when empty.")

@@ -85,7 +85,7 @@ def index(articles: Path | None, index: Path | None, model: str | None, strict: 
     from indexer.build import build_index
 
     settings = load_settings(articles=articles, index=index, model=model)
-    report = build_index(settings, make_embedder(settings))
+    report = build_index(settings, make_embedder(settings, batch=True))
     for problem in report.problems:
         click.echo(str(problem), err=True)
     click.echo(
@@ -146,7 +146,7 @@ def check(
 
     settings = load_settings(articles=articles, index=index, model=model, duplicate_similarity=similarity)
     threshold = None if no_similarity else settings.duplicate_similarity
-    embedder = make_embedder(settings) if threshold is not None or queries is not None else None
+    embedder = make_embedder(settings, batch=True) if threshold is not None or queries is not None else None
     report = run_check(settings, embedder, threshold, queries)
     if output_format == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -258,10 +258,17 @@ def evaluate_command(
     settings = load_settings(model=model, articles=articles)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as temporary:
         if dataset.is_file():
-            metrics = evaluate_golden(dataset, workdir or Path(temporary), settings, make_embedder(settings), mode)
+            metrics = evaluate_golden(
+                dataset, workdir or Path(temporary), settings, make_embedder(settings, batch=True), mode
+            )
         else:
             metrics = evaluate(
-                dataset, workdir or Path(temporary), settings, make_embedder(settings), mode, unanswerable=unanswerable
+                dataset,
+                workdir or Path(temporary),
+                settings,
+                make_embedder(settings, batch=True),
+                mode,
+                unanswerable=unanswerable,
             )
     if as_json:
         click.echo(json.dumps(metrics))

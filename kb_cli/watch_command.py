@@ -32,7 +32,7 @@ def run_watcher(settings: Settings, stop: threading.Event | None = None) -> None
     from kb.index.embedder import make_embedder
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how a writer stops watching
-        watch_articles(settings, make_embedder(settings), print_report, stop=stop)
+        watch_articles(settings, make_embedder(settings, batch=True), print_report, stop=stop)
 
 
 def start_watcher_process(settings: Settings) -> multiprocessing.process.BaseProcess:

@@ -225,8 +225,14 @@ class ExportedModelEmbedder(SentenceTransformerEmbedder):
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-def make_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """The configured model run by the configured encoder, as the indexer, the site and every command use it."""
+def make_embedder(settings: Settings, batch: bool = False) -> SentenceTransformerEmbedder:
+    """The configured model run by the configured encoder, as the indexer, the site and every command use it.
+
+    `batch`: for embedding many texts at once (building an index, an evaluation), where the model
+    should use every core; a server embeds one query per request on one thread, its workers and
+    threads sharing the cores. `KB_ENCODER_THREADS` (when not 0) overrides both.
+    """
+    threads = settings.encoder_threads or ((os.cpu_count() or 1) if batch else 1)
     if settings.encoder == Encoder.TORCH:
         return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
-    return ExportedModelEmbedder(settings.model, settings.embed_batch_size, settings.encoder, settings.encoder_threads)
+    return ExportedModelEmbedder(settings.model, settings.embed_batch_size, settings.encoder, threads)

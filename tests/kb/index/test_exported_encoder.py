@@ -52,6 +52,14 @@ def test_make_embedder_picks_the_configured_encoder_onnx_by_default() -> None:
     assert (embedder.encoder, embedder.threads) == (Encoder.ONNX_INT8, 2)
 
 
+def test_a_server_embeds_on_one_thread_and_a_build_on_every_core_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert make_embedder(Settings()).threads == 1  # a query per request: workers and threads share the cores
+    assert make_embedder(Settings(), batch=True).threads == 6  # kb index, kb eval: one big job
+    assert make_embedder(Settings(encoder_threads=3), batch=True).threads == 3
+    assert make_embedder(Settings(encoder_threads=3)).threads == 3
+
+
 def test_the_fingerprint_is_the_models_own_where_vectors_equal_torchs_and_new_where_they_differ() -> None:
     torch_embedder = make_embedder(Settings(encoder=Encoder.TORCH))
     prints = {encoder: make_embedder(Settings(encoder=encoder)).model_fingerprint for encoder in Encoder}
