@@ -59,7 +59,7 @@ def run_index(articles: Path, index: Path) -> float:
 def embedded_texts(index: Path) -> list[str]:
     """The texts the build sent to the model: each chunk's embedding text, identical ones once."""
     published = load_published_index(index)
-    texts = {}
+    texts: dict[str, str] = {}
     for record in published.chunks:
         chunk = chunk_from_record(record)
         texts.setdefault(chunk.text_hash, chunk.embedding_text)
