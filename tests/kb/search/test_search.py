@@ -9,6 +9,8 @@ import pytest
 from kb.config import Settings
 from kb.errors import QueryError
 from kb.index.format import load_published_index
+from kb.index.lexical import LexicalIndex
+from kb.search import candidates
 from kb.search.service import Audience, SearchService, normalize_query
 from tests.conftest import FakeEmbedder
 
@@ -90,3 +92,27 @@ def test_warm_up_computes_what_the_first_query_would_wait_for(service: SearchSer
     service.warm_up()
     assert service.common_stems is not None
     assert set(service.finder.samples) == set(Audience)
+
+
+def test_a_search_reads_its_candidates_never_every_chunk(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At scale a query must not score every chunk: the nearest ones and its words' postings only."""
+    expected = service.search("reset email never arrives spam folder", k=5)
+
+    def every_chunk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a search scored every chunk")
+
+    monkeypatch.setattr(type(service.index.vectors), "score_all", every_chunk)
+    monkeypatch.setattr(LexicalIndex, "scores", every_chunk)
+    assert service.search("reset email never arrives spam folder", k=5) == expected
+
+
+def test_the_nearest_chunks_are_fetched_until_enough_articles_are_found(
+    service: SearchService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(candidates, "DENSE_CANDIDATES", 1)
+    monkeypatch.setattr(candidates, "CHUNKS_PER_RESULT", 1)
+    monkeypatch.setattr(candidates, "LEXICAL_CANDIDATES", 0)
+    visible = int(service.visible[Audience.PUBLIC].sum())
+    assert len(service.search("zzqx invoices", k=min(visible, 6)).results) == min(visible, 6)
