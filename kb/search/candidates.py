@@ -30,7 +30,7 @@ from kb.search.fusion import Scale
 DENSE_CANDIDATES = 256  # nearest chunks fetched per query, at least
 CHUNKS_PER_RESULT = 8  # ... and this many per article wanted, so a long article's chunks cannot crowd out the rest
 LEXICAL_CANDIDATES = 64  # articles with the best BM25 scores added as candidates
-STATS_SAMPLE = 2048  # visible articles whose best cosines estimate a query's dense mean and spread
+STATS_SAMPLE = 1024  # visible articles whose best cosines estimate a query's dense mean and spread
 SAMPLE_SEED = 20261124
 
 
