@@ -114,6 +114,8 @@ def main() -> None:
     )
     try:
         wait_until(lambda: search(port, "password") is not None, timeout=1800, step=0.5)
+        serve_log = arguments.workdir / "serve.log"  # the watcher's first build compiles every article: wait for it
+        wait_until(lambda: "[kb] initial build" in serve_log.read_text(errors="replace"), timeout=1800, step=0.5)
         files = [file for file in sorted(articles.rglob("*.md")) if is_public(file)]
         chosen = random.Random(7).sample(files, arguments.trials)
         timings = []
