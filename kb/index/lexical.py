@@ -134,26 +134,35 @@ class LexicalIndex:
             scores[self.chunk_ids] = np.asarray(self.retriever.get_scores(unique), dtype=np.float32)
         return scores
 
-    def postings(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
-        """The chunks holding `stem` and their BM25 scores for it: (chunk ids, scores), both empty when none."""
+    def documents(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
+        """The BM25 documents holding `stem`, ascending, and their scores for it; both empty when none."""
         if self.retriever is None or stem not in self.retriever.vocab_dict:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         token = self.retriever.vocab_dict[stem]
         columns = self.retriever.scores
         start, end = int(columns["indptr"][token]), int(columns["indptr"][token + 1])
-        documents = np.asarray(columns["indices"][start:end], dtype=np.int64)
-        return self.chunk_ids[documents], np.asarray(columns["data"][start:end], dtype=np.float32)
+        return np.asarray(columns["indices"][start:end], dtype=np.int64), np.asarray(
+            columns["data"][start:end], dtype=np.float32
+        )
+
+    def postings(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
+        """The chunks holding `stem` and their BM25 scores for it: (chunk ids, scores), both empty when none."""
+        documents, scores = self.documents(stem)
+        return self.chunk_ids[documents], scores
 
     def matches(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The chunks holding any of the stemmed query `tokens` (repeats count once) with their BM25 scores.
 
-        Reads only the postings of those stems, never every chunk: (chunk ids ascending, scores).
+        Reads only the postings of those stems, never every chunk's text: (chunk ids ascending, scores).
         """
-        found = [self.postings(stem) for stem in dict.fromkeys(tokens)]
-        found = [(chunks, scores) for chunks, scores in found if len(chunks)]
+        found = [found for found in map(self.documents, dict.fromkeys(tokens)) if len(found[0])]
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        chunks, inverse = np.unique(np.concatenate([chunks for chunks, _ in found]), return_inverse=True)
-        totals = np.zeros(len(chunks), dtype=np.float32)
-        np.add.at(totals, inverse, np.concatenate([scores for _, scores in found]))
-        return chunks, totals
+        if len(found) == 1:
+            documents, totals = found[0]
+            return self.chunk_ids[documents], totals
+        totals = np.zeros(len(self.chunk_ids), dtype=np.float32)
+        for documents, scores in found:
+            totals[documents] += scores  # a stem's postings name each document once
+        documents = np.flatnonzero(totals)
+        return self.chunk_ids[documents], totals[documents]

@@ -138,9 +138,7 @@ class CandidateFinder:
         nearest = self.nearest_articles(vector, visible, wanted)
         matched_chunks, matched_scores = self.lexical[audience].matches(stems)
         matched, best, lexical_scale = self.word_matches(matched_chunks, matched_scores, visible)
-        best_words = matched[
-            np.argsort(-best, kind="stable")[: max(wanted, LEXICAL_CANDIDATES) if by_words else LEXICAL_CANDIDATES]
-        ]
+        best_words = matched[best_first(best, max(wanted, LEXICAL_CANDIDATES) if by_words else LEXICAL_CANDIDATES)]
         positions = np.concatenate([nearest, best_words[~np.isin(best_words, nearest)]]).astype(np.int64)
         chunk_ids, starts = self.chunks.gather(positions)
         chunk_dense = (self.vectors.vectors(chunk_ids) @ vector).astype(np.float32)
@@ -184,9 +182,10 @@ class CandidateFinder:
         count = int(visible.sum())
         articles = self.chunk_article[chunk_ids]
         keep = visible[articles]
-        matched, inverse = np.unique(articles[keep], return_inverse=True)
-        best = np.zeros(len(matched), dtype=np.float32)
-        np.maximum.at(best, inverse, scores[keep])
+        best_of_all = np.zeros(len(visible), dtype=np.float32)
+        np.maximum.at(best_of_all, articles[keep], scores[keep])
+        matched = np.flatnonzero(best_of_all)  # a BM25 score is positive wherever a query stem occurs
+        best = best_of_all[matched]
         if count == 0:
             return matched, best, Scale(0.0, 1.0)
         mean = float(best.sum(dtype=np.float64)) / count
@@ -195,9 +194,22 @@ class CandidateFinder:
         return matched, best, Scale(mean, spread if spread > 1e-9 else 1.0)
 
 
+def best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` highest `scores`, highest first (ties in index order); all of them when fewer."""
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(scores) > count:
+        head = np.sort(np.argpartition(-scores, count - 1)[:count])
+        return head[np.argsort(-scores[head], kind="stable")]
+    return np.argsort(-scores, kind="stable")
+
+
 def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """`values` of each of `wanted` in sorted `keys`, 0 where absent."""
+    """`values` of each of `wanted` in `keys` (distinct), 0 where absent."""
     if not len(keys) or not len(wanted):
         return np.zeros(len(wanted), dtype=np.float32)
+    if np.any(keys[1:] < keys[:-1]):
+        order = np.argsort(keys)
+        keys, values = keys[order], values[order]
     rows = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
     return np.where(keys[rows] == wanted, values[rows], 0.0).astype(np.float32)

@@ -43,7 +43,7 @@ class WordWeights:
     """The query's distinct stems with their weights, and which articles hold each (for one audience)."""
 
     weights: list[float]
-    holders: list[np.ndarray]  # sorted article positions holding each stem
+    holders: list[np.ndarray]  # for each stem, one flag per article: whether a visible article holds it
     total: float
 
     def coverage(self, positions: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ class WordWeights:
         if not self.total:
             return covered
         for weight, holders in zip(self.weights, self.holders, strict=True):
-            covered += weight * np.isin(positions, holders)
+            covered += weight * holders[positions]
         return covered / self.total
 
 
@@ -126,6 +126,7 @@ def word_weights(query: str, lexical: LexicalIndex, chunk_article: np.ndarray, v
         chunk_ids, _ = lexical.postings(stem)
         frequency = max(len(chunk_ids), 1)
         weights.append(math.log(1.0 + (documents - frequency + 0.5) / (frequency + 0.5)))
-        articles = np.unique(chunk_article[chunk_ids])
-        holders.append(articles[visible[articles]])
+        holds = np.zeros(len(visible), dtype=bool)
+        holds[chunk_article[chunk_ids]] = True
+        holders.append(holds & visible)
     return WordWeights(weights, holders, float(sum(weights)))
