@@ -19,7 +19,7 @@ from tests.conftest import DATA, ArticleWriter, FakeEmbedder, GitRepository
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     embedder = FakeEmbedder()
-    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings: embedder)
+    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings, batch=False: embedder)
     return embedder
 
 
@@ -216,7 +216,7 @@ def test_check_warns_about_near_duplicates_reusing_published_vectors(
 def test_check_without_similarity_never_makes_the_model(
     runner: CliRunner, articles_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_model(settings: Settings) -> None:
+    def no_model(settings: Settings, batch: bool = False) -> None:
         raise AssertionError("the model was asked for")
 
     monkeypatch.setattr(kb_cli.main, "make_embedder", no_model)

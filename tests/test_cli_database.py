@@ -29,7 +29,7 @@ def runner() -> CliRunner:
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     embedder = FakeEmbedder()
-    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings: embedder)
+    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings, batch=False: embedder)
     return embedder
 
 
@@ -90,7 +90,7 @@ def test_deleting_the_index_folder_keeps_every_agent_and_link_event(
 def gunicorn_run(monkeypatch: pytest.MonkeyPatch, fake_model: FakeEmbedder) -> list[str]:
     """Replaces gunicorn's loop: records that it ran, and loads the app once as a worker would."""
     calls: list[str] = []
-    monkeypatch.setattr("kb.index.embedder.make_embedder", lambda settings: fake_model)
+    monkeypatch.setattr("kb.index.embedder.make_embedder", lambda settings, batch=False: fake_model)
 
     def run(self: BaseApplication) -> None:
         calls.append("run")

@@ -24,7 +24,7 @@ PERIOD = ["--since", "2026-11-20", "--until", "2026-11-26"]
 @pytest.fixture
 def embedder(monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
     fake = FakeEmbedder()
-    monkeypatch.setattr(kb_cli.report_command, "make_embedder", lambda settings: fake)
+    monkeypatch.setattr(kb_cli.report_command, "make_embedder", lambda settings, batch=False: fake)
     return fake
 
 

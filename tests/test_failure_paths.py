@@ -102,7 +102,7 @@ def damage(settings: Settings, name: str) -> str:
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder) -> FakeEmbedder:
     """`kb` commands embed with the fake model the indexes here were built with."""
-    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings: fake_embedder)
+    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings, batch=False: fake_embedder)
     return fake_embedder
 
 

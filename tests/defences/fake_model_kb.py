@@ -19,7 +19,7 @@ from web import create_app  # noqa: F401  (likewise for the server)
 READY = "fake-model-kb: ready"
 
 
-def fake_embedder(settings: object) -> FakeEmbedder:
+def fake_embedder(settings: object, batch: bool = False) -> FakeEmbedder:
     return FakeEmbedder()
 
 

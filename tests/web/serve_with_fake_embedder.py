@@ -13,7 +13,7 @@ from kb_cli.main import cli
 from tests.conftest import FakeEmbedder
 
 
-def fake_embedder(settings: object) -> FakeEmbedder:
+def fake_embedder(settings: object, batch: bool = False) -> FakeEmbedder:
     return FakeEmbedder()
 
 

@@ -71,7 +71,7 @@ def test_the_site_and_the_api_never_show_the_internal_correction(make_app: AppFa
 def test_kb_search_corrects_with_internal_words_for_agents_only(
     built_settings: Settings, fake_embedder: FakeEmbedder, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings: fake_embedder)
+    monkeypatch.setattr(kb_cli.main, "make_embedder", lambda settings, batch=False: fake_embedder)
     index = ["--index", str(built_settings.index)]
     public = runner.invoke(cli, ["search", MISSPELT, *index])
     assert public.exit_code == 0, public.output
