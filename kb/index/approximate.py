@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.index.vectors import use_one_blas_thread, use_one_search_thread
+from kb.index.vectors import best_first, rows_of, scores_by_id, use_one_blas_thread, use_one_search_thread
 
 KMEANS_SEED = 20261124
 KMEANS_ITERATIONS = 20
@@ -148,10 +148,7 @@ class IvfVectorIndex:
 
     def score_all(self, query: np.ndarray) -> np.ndarray:
         """Inner product of `query` with every stored vector, in id order (-inf for ids not stored). Exact."""
-        ids, matrix = self.id_matrix()
-        scores = np.full(int(ids.max()) + 1 if len(ids) else 0, -np.inf, dtype=np.float32)
-        scores[ids] = matrix @ np.asarray(query, dtype=np.float32)
-        return scores
+        return scores_by_id(*self.id_matrix(), query)
 
     def top(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The `n` stored vectors nearest `query` among the probed lists as (scores, ids), best first.
@@ -190,25 +187,13 @@ class IvfVectorIndex:
         Raises:
             KeyError: an id is not stored.
         """
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
         stored, matrix = self.id_matrix()
-        rows = np.searchsorted(stored, ids)
-        if np.any(rows >= len(stored)) or np.any(stored[np.minimum(rows, len(stored) - 1)] != ids):
-            raise KeyError(f"ids not stored: {sorted(set(ids.tolist()) - set(stored.tolist()))[:5]}")
-        return matrix[rows]
+        return rows_of(stored, matrix, ids)
 
     def save(self, path: Path) -> None:
         import faiss
 
         faiss.write_index(self.index, str(path))
-
-
-def best_first(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the `k` highest `scores`, highest first (ties by position)."""
-    chosen = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    return chosen[np.lexsort((chosen, -scores[chosen]))]
 
 
 def list_contents(index: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -114,10 +114,7 @@ class FaissVectorIndex:
 
         Exact; reads every vector, so `top` is what a query should use at scale.
         """
-        ids, matrix = self.id_matrix()
-        scores = np.full(int(ids.max()) + 1 if len(ids) else 0, -np.inf, dtype=np.float32)
-        scores[ids] = matrix @ np.asarray(query, dtype=np.float32)
-        return scores
+        return scores_by_id(*self.id_matrix(), query)
 
     def top(self, query: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The `n` stored vectors nearest `query` as (scores, ids), best first; fewer when fewer are stored."""
@@ -151,16 +148,40 @@ class FaissVectorIndex:
         Raises:
             KeyError: an id is not stored.
         """
-        ids = np.asarray(ids, dtype=np.int64)
-        if len(ids) == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
         stored, matrix = self.id_matrix()
-        rows = np.searchsorted(stored, ids)
-        if np.any(rows >= len(stored)) or np.any(stored[np.minimum(rows, len(stored) - 1)] != ids):
-            raise KeyError(f"ids not stored: {sorted(set(ids.tolist()) - set(stored.tolist()))[:5]}")
-        return matrix[rows]
+        return rows_of(stored, matrix, ids)
 
     def save(self, path: Path) -> None:
         import faiss
 
         faiss.write_index(self.index, str(path))
+
+
+def rows_of(stored: np.ndarray, matrix: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The rows of `matrix` (one per id of sorted `stored`) for `ids`, in that order.
+
+    Raises:
+        KeyError: an id is not stored.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if len(ids) == 0:
+        return np.zeros((0, matrix.shape[1]), dtype=np.float32)
+    rows = np.searchsorted(stored, ids)
+    if np.any(rows >= len(stored)) or np.any(stored[np.minimum(rows, len(stored) - 1)] != ids):
+        raise KeyError(f"ids not stored: {sorted(set(ids.tolist()) - set(stored.tolist()))[:5]}")
+    return matrix[rows]
+
+
+def scores_by_id(ids: np.ndarray, matrix: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Inner product of `query` with each row of `matrix`, placed at its id (-inf for ids not stored)."""
+    scores = np.full(int(ids.max()) + 1 if len(ids) else 0, -np.inf, dtype=np.float32)
+    scores[ids] = matrix @ np.asarray(query, dtype=np.float32)
+    return scores
+
+
+def best_first(scores: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` highest `scores`, highest first (ties in index order); all of them when fewer."""
+    if count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    chosen = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
+    return chosen[np.lexsort((chosen, -scores[chosen]))]

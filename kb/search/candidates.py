@@ -24,7 +24,7 @@ import numpy as np
 
 from kb.index.format import Audience
 from kb.index.lexical import LexicalIndex
-from kb.index.vectors import VectorIndex
+from kb.index.vectors import VectorIndex, best_first
 from kb.search.fusion import Scale
 
 DENSE_CANDIDATES = 256  # nearest chunks fetched per query, at least
@@ -192,16 +192,6 @@ class CandidateFinder:
         variance = max(float(np.square(best, dtype=np.float64).sum()) / count - mean * mean, 0.0)
         spread = math.sqrt(variance)
         return matched, best, Scale(mean, spread if spread > 1e-9 else 1.0)
-
-
-def best_first(scores: np.ndarray, count: int) -> np.ndarray:
-    """Indices of the `count` highest `scores`, highest first (ties in index order); all of them when fewer."""
-    if count <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if len(scores) > count:
-        head = np.sort(np.argpartition(-scores, count - 1)[:count])
-        return head[np.argsort(-scores[head], kind="stable")]
-    return np.argsort(-scores, kind="stable")
 
 
 def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
