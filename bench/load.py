@@ -188,6 +188,32 @@ def worker_peaks_mb(master: int) -> list[float]:
     return sorted(peaks, reverse=True)
 
 
+def children_cpu_seconds(master: int) -> float:
+    """User and system CPU seconds used so far by the child processes of `master` (its workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(master):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wait_until_idle(master: int, timeout: float) -> None:
+    """Wait until `master`'s workers use under a tenth of a core for a second: each has loaded and warmed."""
+    deadline = time.monotonic() + timeout
+    used = children_cpu_seconds(master)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = children_cpu_seconds(master)
+        if now - used < 0.1:
+            return
+        used = now
+    raise SystemExit(f"the server's workers were still busy {timeout:.0f} s after the first answer")
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -216,19 +242,20 @@ def measure(
         first = search_path.format(query=urllib.parse.quote_plus(all_queries[0]))
         server.first_answer_seconds = wait_for_answer(base + first, process, arguments.start_timeout)
         print(f"{server.name}: first search answered {server.first_answer_seconds:.1f} s after start", file=sys.stderr)
+        wait_until_idle(process.pid, arguments.start_timeout)  # the other workers may still be loading
         distinct = [search_path.format(query=urllib.parse.quote_plus(query)) for query in all_queries[1:]]
         repeated = search_path.format(query=urllib.parse.quote_plus(all_queries[1]))
         runs = {"distinct": (distinct, 2), "repeated": ([repeated], 8), **(extra or {})}
         for name, (paths, connections) in runs.items():
-            profiler = None
-            if arguments.profile and server.name == "kb" and name == "distinct":
-                profiler = start_profile(process.pid, workdir / "kb-distinct.profile", arguments.duration)
             run = run_wrk(f"{server.name}-{name}", base, paths, connections, arguments.duration, workdir)
-            if profiler is not None:
-                profiler.wait(timeout=arguments.duration + 60)
-                server.profile = summarise_profile(workdir / "kb-distinct.profile")
             server.runs[name] = run
             print(f"{server.name} {name}: {format_run(run)}", file=sys.stderr)
+            if arguments.profile and server.name == "kb" and name == "distinct":
+                # A run of its own: py-spy stops a worker for each sample, which would slow the measured run.
+                profiler = start_profile(process.pid, workdir / "kb-distinct.profile", arguments.duration)
+                run_wrk("kb-profiled", base, paths[::-1], connections, arguments.duration, workdir)
+                profiler.wait(timeout=arguments.duration + 60)
+                server.profile = summarise_profile(workdir / "kb-distinct.profile")
         server.worker_peak_mb = worker_peaks_mb(process.pid)
     finally:
         stop(process)
@@ -251,7 +278,7 @@ def start_profile(master: int, output: Path, seconds: int) -> subprocess.Popen[b
 
 
 PROFILED = {  # what a served search does, by the function whose inclusive share is shown
-    "embedding the query": ("encode (kb/index/embedder.py",),
+    "embedding the query": ("encode_queries (kb/index/embedder.py",),
     "candidates (vector index, postings, sample)": ("find (kb/search/candidates.py",),
     "confidence evidence": ("evidence (kb/search/service.py",),
     "snippets": ("result (kb/search/service.py",),
@@ -430,7 +457,8 @@ def profile_table(servers: list[Server]) -> str:
         return ""
     rows = "\n".join(f"| {part} | {share:.0%} |" for part, share in profile)
     return f"""
-Where kb's workers spent the distinct run (py-spy, 200 samples/s, the samples in which a worker was
+Where kb's workers spent a second distinct run, sampled by py-spy (200 samples/s; it pauses a worker
+for each sample, so that run is not the one measured above), the samples in which a worker was
 handling a request; the parts overlap where one calls another, framework time is its own frames only):
 
 | part | share of busy samples |

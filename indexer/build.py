@@ -10,7 +10,6 @@ import contextlib
 import dataclasses
 import datetime
 import fcntl
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from indexer.embed import embed_chunks
+from indexer.joined_terms import JoinedTerms
+from indexer.prepared import (
+    PreparedArticle,
+    PublishedArticle,
+    prepare_article,
+    write_articles_json,
+    write_chunks_jsonl,
+)
 from indexer.publish import build_id_of, discard_build, new_build_directory, publish, records_to_json, write_json
 from indexer.questions import place_questions
 from indexer.vector_index import Centroids, centroids_of, make_vector_index
@@ -44,7 +51,7 @@ from kb.index.format import (
     Manifest,
     load_published_index,
 )
-from kb.index.lexical import LexicalIndex, TokenCache, analyse
+from kb.index.lexical import LexicalIndex, TermTable
 
 LOCK_FILE = ".build.lock"
 
@@ -62,14 +69,6 @@ class BuildReport:
     @property
     def errors(self) -> list[Problem]:
         return [problem for problem in self.problems if problem.is_error]
-
-
-@dataclass
-class PublishedArticle:
-    """An article as the live build holds it, kept so a broken save can leave it published."""
-
-    record: ArticleRecord
-    chunks: list[Chunk]
 
 
 def article_record(compiled: CompiledArticle) -> ArticleRecord:
@@ -134,10 +133,13 @@ class IndexBuilder:
         self.settings = settings
         self.embedder = embedder
         self.compile_cache = CompileCache()
-        self.tokens: TokenCache = {}
-        self.vectors: dict[str, np.ndarray] = {}
+        self.terms = TermTable()
+        self.joined_terms = JoinedTerms()  # the last build's terms and postings, patched by the next
+        self.vectors: dict[str, np.ndarray] = {}  # by text hash: every vector a build may take again
         self.published: dict[str, PublishedArticle] | None = None  # by path; None until read
+        self.prepared: dict[str, PreparedArticle] = {}  # by path: the pieces of each article of the last build
         self.centroids: Centroids | None = None  # the live build's, when its vector index is approximate
+        self.lists: dict[str, int] = {}  # by text hash: the list each chunk of the live build has under them
 
     def load_previous_build(self) -> None:
         """Take vectors and articles from the live build, if it was made with the same model."""
@@ -172,35 +174,64 @@ class IndexBuilder:
                 self.load_previous_build()
             published = {path: article.record for path, article in (self.published or {}).items()}
             compiled = compile_help_center(self.settings.articles, self.settings, self.compile_cache, published)
-            articles = [PublishedArticle(article_record(item), item.chunks) for item in compiled.articles]
-            articles += self.kept_versions(compiled)
-            problems = compiled.problems
-            chunks = [chunk for article in articles for chunk in article.chunks]
-            vectors, embedded = embed_chunks(
-                chunks, self.embedder, self.vectors, self.settings.embed_batch_size, show_progress
-            )
-            self.vectors = {chunk.text_hash: vector for chunk, vector in zip(chunks, vectors, strict=True)}
-            chunks = self.place_questions(articles, vectors)
-            build_id = self.write_and_publish(articles, chunks, vectors, problems)
+            articles, embedded = self.prepare(compiled, show_progress)
+            build_id = self.write_and_publish(articles, compiled.problems)
             self.published = {article.record.path: article for article in articles}
+            self.prepared = {article.record.path: article for article in articles}
+        chunk_count = sum(len(article.chunks) for article in articles)
         return BuildReport(
             build_id,
             len(articles),
-            len(chunks),
+            chunk_count,
             embedded,
-            len(chunks) - embedded,
-            problems,
+            chunk_count - embedded,
+            compiled.problems,
             time.perf_counter() - started,
         )
 
-    def place_questions(self, articles: list[PublishedArticle], vectors: np.ndarray) -> list[Chunk]:
-        """Land each article's unplaced questions on their sections (see `indexer.questions`); all chunks."""
+    def prepare(self, compiled: CompiledHelpCenter, show_progress: bool | None) -> tuple[list[PreparedArticle], int]:
+        """Every article of the build with its pieces, and how many chunks were embedded.
+
+        An article the compiler returned unchanged keeps the pieces it had; the others (and the kept
+        versions of invalid files) have their new chunks embedded, their questions placed, and their
+        pieces made.
+        """
+        articles: list[PreparedArticle | None] = []
+        fresh: list[tuple[int, object, PublishedArticle]] = []  # (position, source, article) to prepare
+        for item in compiled.articles:
+            known = self.prepared.get(item.article.path)
+            if known is not None and known.source is item:
+                articles.append(known)
+                continue
+            fresh.append((len(articles), item, PublishedArticle(article_record(item), item.chunks)))
+            articles.append(None)
+        for version in self.kept_versions(compiled):
+            fresh.append((len(articles), version, version))
+            articles.append(None)
+        chunks = [chunk for _, _, article in fresh for chunk in article.chunks]
+        vectors, embedded = embed_chunks(
+            chunks, self.embedder, self.vectors, self.settings.embed_batch_size, show_progress
+        )
         start = 0
-        for article in articles:
-            end = start + len(article.chunks)
-            article.chunks = place_questions(article.chunks, vectors[start:end])
-            start = end
-        return [chunk for article in articles for chunk in article.chunks]
+        for position, source, article in fresh:
+            rows = vectors[start : start + len(article.chunks)]
+            start += len(article.chunks)
+            article.chunks = place_questions(article.chunks, rows)
+            prepared = articles[position] = prepare_article(source, article, rows, self.terms)
+            self.vectors.update(zip(prepared.text_hashes, rows, strict=True))
+        ready = [article for article in articles if article is not None]
+        self.forget_stale_vectors(ready)
+        return ready, embedded
+
+    def forget_stale_vectors(self, articles: list[PreparedArticle]) -> None:
+        """Drop the vectors of chunks no longer in the build once they are as many as those that are."""
+        chunk_count = sum(len(article.chunks) for article in articles)
+        if len(self.vectors) > 2 * chunk_count + 1000:
+            self.vectors = {
+                text_hash: vector
+                for article in articles
+                for text_hash, vector in zip(article.text_hashes, article.vectors, strict=True)
+            }
 
     def kept_versions(self, compiled: CompiledHelpCenter) -> list[PublishedArticle]:
         """The live build's version of each article whose file is now invalid, hidden when the edit asks."""
@@ -212,30 +243,22 @@ class IndexBuilder:
             kept.append(PublishedArticle(record, previous.chunks))
         return kept
 
-    def write_and_publish(
-        self, articles: list[PublishedArticle], chunks: list[Chunk], vectors: np.ndarray, problems: list[Problem]
-    ) -> str:
+    def write_and_publish(self, articles: list[PreparedArticle], problems: list[Problem]) -> str:
         settings = self.settings
         build_dir = new_build_directory(settings.index)
         try:
-            vector_index, centroids = make_vector_index(vectors, settings, self.centroids)
+            vectors = (
+                np.concatenate([article.vectors for article in articles])
+                if articles
+                else np.zeros((0, self.embedder.dimension), dtype=np.float32)
+            )
+            text_hashes = [text_hash for article in articles for text_hash in article.text_hashes]
+            known_lists = np.array([self.lists.get(text_hash, -1) for text_hash in text_hashes], dtype=np.int64)
+            vector_index, centroids, lists = make_vector_index(vectors, settings, self.centroids, known_lists)
             vector_index.save(build_dir / VECTORS_FILE)
-            self.write_lexical_indexes(build_dir / LEXICAL_FOLDER, articles, chunks)
-            with (build_dir / CHUNKS_FILE).open("w", encoding="utf-8") as output:
-                for position, chunk in enumerate(chunks):
-                    record = ChunkRecord(
-                        id=position,
-                        slug=chunk.slug,
-                        anchor=chunk.anchor,
-                        section=chunk.section,
-                        heading_path=list(chunk.heading_path),
-                        text=chunk.text,
-                        kind=chunk.kind,
-                        text_hash=chunk.text_hash,
-                        keywords=chunk.keywords,
-                    )
-                    output.write(json.dumps(records_to_json([record])[0], ensure_ascii=False) + "\n")
-            write_json(build_dir / ARTICLES_FILE, records_to_json([article.record for article in articles]))
+            self.write_lexical_indexes(build_dir / LEXICAL_FOLDER, articles)
+            write_chunks_jsonl(build_dir / CHUNKS_FILE, articles)
+            write_articles_json(build_dir / ARTICLES_FILE, articles)
             write_json(build_dir / PROBLEMS_FILE, records_to_json(problems))
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
@@ -245,7 +268,7 @@ class IndexBuilder:
                 model_fingerprint=self.embedder.model_fingerprint,
                 dimension=self.embedder.dimension,
                 article_count=len(articles),
-                chunk_count=len(chunks),
+                chunk_count=len(vectors),
                 chunk_words=settings.chunk_words,
                 chunk_overlap_words=settings.chunk_overlap_words,
                 article_hashes={article.record.path: article.record.content_hash for article in articles},
@@ -258,20 +281,21 @@ class IndexBuilder:
             discard_build(build_dir)
             raise
         self.centroids = centroids
+        self.lists = {} if lists is None else dict(zip(text_hashes, lists.tolist(), strict=True))
         return published.name
 
-    def write_lexical_indexes(self, folder: Path, articles: list[PublishedArticle], chunks: list[Chunk]) -> None:
+    def write_lexical_indexes(self, folder: Path, articles: list[PreparedArticle]) -> None:
         """One BM25 index and spelling vocabulary per audience, over the chunks that audience may see."""
-        records = {article.record.slug: article.record for article in articles}
-        analysed = analyse([chunk.lexical_text for chunk in chunks], self.tokens)
-        built: dict[tuple[int, ...], LexicalIndex] = {}  # audiences that see the same chunks share one
+        terms, postings = self.joined_terms.update([article.terms for article in articles])
+        chunk_counts = [len(article.chunks) for article in articles]
+        built: dict[bytes, LexicalIndex] = {}  # audiences that see the same chunks share one
         for audience in Audience:
-            chunk_ids = tuple(
-                position for position, chunk in enumerate(chunks) if audience.may_see(records[chunk.slug])
-            )
-            if chunk_ids not in built:
-                built[chunk_ids] = LexicalIndex.build([analysed[position] for position in chunk_ids], list(chunk_ids))
-            built[chunk_ids].save(folder / audience.value)
+            sees = np.array([audience.may_see(article.record) for article in articles], dtype=bool)
+            visible = np.flatnonzero(np.repeat(sees, chunk_counts))
+            key = visible.tobytes()
+            if key not in built:
+                built[key] = LexicalIndex.assemble(terms, visible, self.terms, postings)
+            built[key].save(folder / audience.value)
 
 
 def build_index(settings: Settings, embedder: Embedder, show_progress: bool | None = None) -> BuildReport:

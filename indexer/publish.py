@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from kb.index.format import BUILDS_FOLDER, CURRENT_LINK, MANIFEST_FILE, complete_builds
 
 PARTIAL_SUFFIX = ".partial"
+FLUSH_THREADS = 8  # fsyncs wait on the disk, not the processor: several at once let it write them together
 
 
 def new_build_directory(index_dir: Path) -> Path:
@@ -44,9 +46,7 @@ def publish(index_dir: Path, build_dir: Path, keep_builds: int = 2) -> Path:
     A reader resolves `current` once and reads one build folder, so it sees either the old build
     or the new one, never a mixture. The link target is relative, so the folder can be moved.
     """
-    for file in build_dir.rglob("*"):
-        if file.is_file():
-            flush_to_disk(file)
+    flush_all([build_dir, *build_dir.rglob("*")])
     published = build_dir.with_name(build_id_of(build_dir))
     os.rename(build_dir, published)
     try:
@@ -59,6 +59,12 @@ def publish(index_dir: Path, build_dir: Path, keep_builds: int = 2) -> Path:
         raise
     prune_builds(index_dir, published, keep_builds)
     return published
+
+
+def flush_all(paths: list[Path]) -> None:
+    """fsync `paths` (files and folders) several at a time; returns once all are on disk, or raises."""
+    with ThreadPoolExecutor(FLUSH_THREADS) as pool:
+        list(pool.map(flush_to_disk, paths))
 
 
 def flush_to_disk(path: Path) -> None:

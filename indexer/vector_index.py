@@ -43,21 +43,26 @@ def centroids_of(index: PublishedIndex) -> Centroids | None:
 
 
 def make_vector_index(
-    vectors: np.ndarray, settings: Settings, previous: Centroids | None
-) -> tuple[VectorIndex, Centroids | None]:
-    """The index of `vectors` (ids 0..n-1) and its centroids (None for an exact index).
+    vectors: np.ndarray, settings: Settings, previous: Centroids | None, known_lists: np.ndarray | None = None
+) -> tuple[VectorIndex, Centroids | None, np.ndarray | None]:
+    """The index of `vectors` (ids 0..n-1), its centroids and each vector's list (both None for an exact index).
 
-    `previous` are the live build's centroids, reused when they suit this collection.
+    `previous` are the live build's centroids, reused when they suit this collection; `known_lists`
+    holds each vector's list under them where an earlier build assigned it (-1 where not), so that
+    only the other vectors are assigned.
     """
     count, dimension = vectors.shape
     ids = np.arange(count, dtype=np.int64)
     if count < settings.ann_min_chunks:
         exact = FaissVectorIndex(dimension)
         exact.add(ids, vectors)
-        return exact, None
+        return exact, None, None
     centroids = previous
     if centroids is None or not centroids.suit(count, dimension):
-        centroids = Centroids(train_centroids(vectors, list_count(count)), count)
+        centroids, known_lists = Centroids(train_centroids(vectors, list_count(count)), count), None
     approximate = IvfVectorIndex.with_centroids(centroids.vectors, settings.ann_probes)
-    approximate.add(ids, vectors)
-    return approximate, centroids
+    lists = np.full(count, -1, dtype=np.int64) if known_lists is None else known_lists.astype(np.int64)
+    unknown = np.flatnonzero(lists < 0)
+    lists[unknown] = approximate.assign(vectors[unknown])
+    approximate.add(ids, vectors, lists)
+    return approximate, centroids, lists

@@ -41,6 +41,13 @@ class Encoder(enum.StrEnum):
     OPENVINO = "openvino"
 
 
+class QueryPrecision(enum.StrEnum):
+    """How the onnx encoder embeds search queries: by an int8 copy of the model, or as it embeds documents."""
+
+    INT8 = "int8"
+    FULL = "full"
+
+
 class SearchMode(enum.StrEnum):
     """How search ranks chunks: by meaning and words fused, by meaning only, or by words only."""
 
@@ -80,6 +87,11 @@ class Settings:
         Encoder.ONNX,
         "What runs the model: onnx (torch's vectors, faster), torch, onnx-int8 (quantized: fastest, its own index, "
         "lower nDCG) or openvino (its own index); the ONNX export is made on first use into the user's cache folder.",
+    )
+    query_precision: QueryPrecision = setting(
+        QueryPrecision.INT8,
+        "How the onnx encoder embeds search queries: int8 (an int8 copy of the model, about twice as fast; "
+        "documents and the index keep full precision) or full (as documents).",
     )
     encoder_threads: int = setting(
         0,

@@ -194,7 +194,7 @@ class LiveHelpCenter:
 
     def warm_up(self) -> None:
         """Load the model and the index before the first request needs them."""
-        self.embedder.encode(["warm up"])
+        self.embedder.encode_queries(["warm up"])
         try:
             self.get()  # the first load is warmed (see `warmed`)
         except KbError as error:  # serving starts anyway and answers 503 until an index loads

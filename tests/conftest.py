@@ -61,6 +61,9 @@ class FakeEmbedder:
             vectors[row] = vectors[row] / norm if norm else vectors[row]
         return vectors
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
 
 # Indexes -------------------------------------------------------------------------------------------------------
 

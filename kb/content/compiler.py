@@ -101,10 +101,14 @@ def media_file(root: Path, relative: str) -> Path | None:
 def media_files(root: Path) -> frozenset[str]:
     """Paths (relative to `root`) of the images and attachments the site may serve (see `media_file`)."""
     found = set()
-    for file in root.rglob("*"):
-        relative = file.relative_to(root).as_posix()
-        if media_file(root, relative) is not None:
-            found.add(relative)
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith((".", "_"))]
+        prefix = Path(folder).relative_to(root).as_posix()
+        for name in names:
+            if os.path.splitext(name)[1].lower() in MEDIA_SUFFIXES:  # the others need no look at the disk
+                relative = name if prefix == "." else f"{prefix}/{name}"
+                if media_file(root, relative) is not None:
+                    found.add(relative)
     return frozenset(found)
 
 

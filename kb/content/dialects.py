@@ -91,6 +91,7 @@ TAB_ITEM = re.compile(r"^\s*<TabItem\b[^>]*?\blabel=[\"']([^\"']*)[\"'][^>]*>\s*
 TAB_FRAME = re.compile(r"^\s*</?(?:Tabs|TabItem)\b[^>]*>\s*$")
 ATTRIBUTE = re.compile(r"""(\w+)=(?:"([^"]*)"|'([^']*)'|(\S+))""")
 LAYOUT_DIV = re.compile(r"^[ \t]*</?div\b[^>\n]*>[ \t]*\n?", re.MULTILINE)
+BLOCK_MARKERS = re.compile(r"!!!|\?\?\?|:::|\[!")  # one of them starts each line block `convert_line_blocks` reads
 TAB_BAR = re.compile(r"^[ \t]*<ul\b[^>\n]*(?:nav-tabs|tablist)[^>\n]*>.*?</ul>[ \t]*\n?", re.MULTILINE | re.DOTALL)
 
 
@@ -207,6 +208,8 @@ def outside_code_spans(text: str, change: Callable[[str], str]) -> str:
 
 def convert_line_blocks(text: str) -> str:
     """MkDocs `!!!`/`???`, Docusaurus `:::` and GitHub `> [!NOTE]` blocks, line by line, into callouts."""
+    if not BLOCK_MARKERS.search(text):
+        return text  # most articles have none: no need to look at each line
     lines = text.split("\n")
     output: list[str] = []
     index = 0
@@ -278,8 +281,9 @@ def indented_block(lines: list[str], start: int) -> tuple[str, int]:
 
 def translate_blocks(text: str) -> str:
     """Callout blocks of every syntax into callouts (line syntaxes outside fenced code only)."""
-    text = LIQUID_BLOCK.sub(liquid_callout, text)
-    text = HUGO_BLOCK.sub(hugo_callout, text)
+    if "{" in text:
+        text = LIQUID_BLOCK.sub(liquid_callout, text)
+        text = HUGO_BLOCK.sub(hugo_callout, text)
     return convert_line_blocks(text)
 
 
@@ -291,19 +295,23 @@ def translate(body: str) -> Translated:
         raw_blocks.append(match.group(1))
         return f"\x00raw{len(raw_blocks) - 1}\x00"
 
-    text = RAW.sub(keep_raw, body)
-    text = FENCE_INFO.sub(r"\1\2", text)
-    text = HIGHLIGHT.sub(
-        lambda match: (
-            f"```{match.group(1) or match.group(3)}\n{(match.group(2) or match.group(4)).strip(chr(10))}\n```"
-        ),
-        text,
-    )
-    text = COMMENTS.sub("", text)  # Liquid drops a comment wherever it is, code blocks included
-    text = WRAPPERS.sub("", text)
-    text = outside_code(text, lambda piece: piece, lambda code: SITE_ROOT.sub("/", code))
-    captures = {name: content for name, content in CAPTURE.findall(text)}
-    text = CAPTURE.sub("", text)
+    # Every template tag starts with "{": an article without one (most of them) skips those steps.
+    templates = "{" in body
+    text = RAW.sub(keep_raw, body) if templates else body
+    if "```" in text or "~~~" in text:
+        text = FENCE_INFO.sub(r"\1\2", text)
+    if templates:
+        text = HIGHLIGHT.sub(
+            lambda match: (
+                f"```{match.group(1) or match.group(3)}\n{(match.group(2) or match.group(4)).strip(chr(10))}\n```"
+            ),
+            text,
+        )
+        text = COMMENTS.sub("", text)  # Liquid drops a comment wherever it is, code blocks included
+        text = WRAPPERS.sub("", text)
+        text = outside_code(text, lambda piece: piece, lambda code: SITE_ROOT.sub("/", code))
+    captures = {name: content for name, content in CAPTURE.findall(text)} if templates else {}
+    text = CAPTURE.sub("", text) if templates else text
     for name, content in captures.items():
         output = re.compile(CAPTURE_OUTPUT.format(name=re.escape(name)))
         # A blank line either side: the captured Markdown is blocks of its own.
@@ -316,6 +324,8 @@ def translate(body: str) -> Translated:
     left_out: dict[str, str] = {}
 
     def change(piece: str) -> str:
+        if "{" not in piece and "@site/" not in piece:
+            return mdx_lines(piece)
         piece = SITE_ALIAS.sub(lambda match: f"{match.group(1)}{SITE_LINK}/", piece)
         piece = SITE_ROOT.sub(lambda match: f"{SITE_LINK}{match.group(1) or '/'}", piece)
         piece = LIQUID_LINK.sub(lambda match: SITE_LINK + match.group(1), piece)
@@ -411,6 +421,8 @@ def leave_out(tag: str, left_out: dict[str, str]) -> str:
 
 def mdx_lines(text: str) -> str:
     """Docusaurus' MDX: `import` lines dropped, `<Tabs>` frames dropped, each tab's label kept in bold."""
+    if "import" not in text and "export" not in text and "Tab" not in text:
+        return text
     lines = []
     for line in text.split("\n"):
         if MDX_IMPORT.match(line):

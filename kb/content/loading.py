@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,16 +97,52 @@ def keep_published_versions(
 def article_files(root: Path) -> list[Path]:
     """Markdown files under `root`, skipping hidden files and folders, in a stable order."""
     files = []
-    for file in root.rglob("*.md"):
-        relative = file.relative_to(root)
-        if any(part.startswith((".", "_")) for part in relative.parts):
-            continue
-        if file.is_file():
-            files.append(file)
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith((".", "_"))]
+        files += [
+            Path(folder, name)
+            for name in names
+            if name.endswith(".md") and not name.startswith((".", "_")) and os.path.isfile(os.path.join(folder, name))
+        ]
     return sorted(files, key=lambda file: file.relative_to(root).as_posix())
 
 
-ParseCache = dict[str, tuple[str, "Article | None", list[Problem]]]  # path -> (text hash, article, problems)
+Signature = tuple[int, int, int, int]
+SETTLED_NANOSECONDS = 2_000_000_000  # file times tick coarsely: a file changed this recently may change unseen
+
+
+def file_signature(file: Path) -> Signature:
+    """What changes whenever a file's text may have: its size, inode, and modification and change times (ns)."""
+    status = file.stat()
+    return (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def settled(signature: Signature) -> bool:
+    """Whether a file with this signature was last changed long enough ago that a change since would show in it.
+
+    Two writes within one tick of the file-system clock, of the same size, leave the same signature
+    (git's "racily clean" files): such a file's text is read again until it has settled.
+    """
+    return max(signature[2], signature[3]) < time.time_ns() - SETTLED_NANOSECONDS
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One file's parse, kept between loads; its signature and category tell whether it still holds."""
+
+    signature: Signature
+    settled: bool  # the signature alone says whether the file changed (see `settled`)
+    category: str  # its category's settings, which it is read with
+    text_hash: str  # of its text and category, which decide its parse
+    article: Article | None
+    problems: list[Problem]
+    asks_to_hide: bool
+
+    def holds_for(self, signature: Signature, category: str) -> bool:
+        return self.settled and self.signature == signature and self.category == category
+
+
+ParseCache = dict[str, ParsedFile]  # by path
 
 
 def load_articles(
@@ -135,27 +173,23 @@ def load_articles(
     for file in article_files(root):
         path = file.relative_to(root).as_posix()
         seen.add(path)
+        category_text = repr(categories.get(path.split("/")[0]))
+        cached = cache.get(path) if cache is not None else None
         try:
-            text = file.read_text(encoding="utf-8")
+            signature = file_signature(file)
+            if cached is None or not cached.holds_for(signature, category_text):
+                cached = parse_file(file, path, signature, category_text, categories, category_names, cached)
         except UnicodeDecodeError as error:
             problems.append(Problem(path, None, Severity.ERROR, f"not UTF-8 text ({error.reason})"))
             continue
         except OSError as error:
             problems.append(Problem(path, None, Severity.ERROR, f"cannot be read: {error.strerror}"))
             continue
-        category_text = repr(categories.get(path.split("/")[0]))
-        text_hash = hashlib.sha256(f"{text}\0{category_text}".encode()).hexdigest()
-        cached = cache.get(path) if cache is not None else None
-        if cached is not None and cached[0] == text_hash:
-            article, article_problems = cached[1], cached[2]
-        else:
-            article, article_problems = read_article(text, path, category_names)
-            if article is not None:
-                article = with_category(article, categories.get(article.category))
-            if cache is not None:
-                cache[path] = (text_hash, article, article_problems)
+        if cache is not None:
+            cache[path] = cached
+        article, article_problems = cached.article, cached.problems
         problems.extend(article_problems)
-        if article is None and asks_to_hide(text):
+        if cached.asks_to_hide:
             hiding.add(path)
         if last_good is not None:
             if article is not None:
@@ -189,6 +223,31 @@ def load_articles(
         for gone in set(remembered or ()) - seen:
             del remembered[gone]  # type: ignore[union-attr]
     return LoadResult(articles, fold_unknown_keys(problems), hiding)
+
+
+def parse_file(
+    file: Path,
+    path: str,
+    signature: Signature,
+    category_text: str,
+    categories: dict[str, CategoryInfo],
+    category_names: dict[str, str],
+    previous: ParsedFile | None,
+) -> ParsedFile:
+    """Read one article file and parse it, unless its text is that of the `previous` parse (see `load_articles`).
+
+    Raises:
+        OSError, UnicodeDecodeError: the file cannot be read as UTF-8 text.
+    """
+    text = file.read_text(encoding="utf-8")
+    text_hash = hashlib.sha256(f"{text}\0{category_text}".encode()).hexdigest()
+    if previous is not None and previous.text_hash == text_hash:
+        return dataclasses.replace(previous, signature=signature, settled=settled(signature))
+    article, problems = read_article(text, path, category_names)
+    if article is not None:
+        article = with_category(article, categories.get(article.category))
+    hides = article is None and asks_to_hide(text)
+    return ParsedFile(signature, settled(signature), category_text, text_hash, article, problems, hides)
 
 
 UNKNOWN_KEY = re.compile("^" + re.escape(UNKNOWN_KEY_MESSAGE).replace(re.escape("{key}"), "(.+)") + "$")

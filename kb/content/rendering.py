@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -155,6 +156,11 @@ BLOCK_TAGS = {
     "hr",
 }
 
+# A tag as `sanitize_html` writes it; a quoted attribute value may hold a `>`.
+TAG = re.compile(r"""<(/?)([a-zA-Z][^\t\n\r\f />]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+ATTRIBUTE = re.compile(r"""([^\s=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+WHITESPACE = re.compile(r"\s+")
+
 LinkResolver = Callable[[str], "str | None"]
 
 
@@ -187,17 +193,21 @@ class RenderedBody:
 
 
 class ArticleLinks(Treeprocessor):
-    """Points links between articles (`other.md#part`, or a slug) and images at their site URLs."""
+    """Points links between articles (`other.md#part`, or a slug) and images at their site URLs.
 
-    def __init__(
-        self, md: markdown.Markdown, links: LinkResolver | None, images: LinkResolver | None, rendered: RenderedBody
-    ) -> None:
+    The converter is reused from article to article: `render_markdown` sets the resolvers and the
+    body whose lists it fills before each one.
+    """
+
+    def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
-        self.links = links
-        self.images = images
-        self.rendered = rendered
+        self.links: LinkResolver | None = None
+        self.images: LinkResolver | None = None
+        self.rendered = RenderedBody(html="", headings=[], sections=[])
 
     def run(self, root: Element) -> None:
+        if self.links is None and self.images is None:
+            return
         for element in root.iter():
             if element.tag == "a" and self.links is not None:
                 self.rewrite(element, "href", self.links, self.rendered.unresolved_links)
@@ -234,15 +244,54 @@ class TableAlignmentExtension(Extension):
         md.treeprocessors.register(TableAlignment(md), "table_alignment", 2)
 
 
-class ArticleLinksExtension(Extension):
-    def __init__(self, links: LinkResolver | None, images: LinkResolver | None, rendered: RenderedBody) -> None:
-        super().__init__()
-        self.links = links
-        self.images = images
-        self.rendered = rendered
+class Converter:
+    """A Python-Markdown converter with kb's extensions, and its link rewriter.
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
-        md.treeprocessors.register(ArticleLinks(md, self.links, self.images, self.rendered), "article_links", 1)
+    Building one costs about as much as rendering a short article, so each thread builds one and
+    resets it between articles (Python-Markdown's documented way to convert many documents).
+    """
+
+    def __init__(self) -> None:
+        self.markdown = markdown.Markdown(
+            extensions=[
+                TableExtension(use_align_attribute=True),
+                TableAlignmentExtension(),
+                "fenced_code",
+                "admonition",
+                "sane_lists",
+                "def_list",
+                "abbr",
+                "footnotes",
+                "md_in_html",  # the body of a callout (see kb.content.dialects) is Markdown inside a <div>
+                TocExtension(
+                    slugify=heading_slugify, permalink="#", permalink_title="Link to this section", toc_depth="2-3"
+                ),
+                HeadingAnchorsExtension(),
+            ],
+            output_format="html",
+        )
+        self.links = ArticleLinks(self.markdown)
+        self.markdown.treeprocessors.register(self.links, "article_links", 1)
+
+    def convert(
+        self, text: str, resolver: LinkResolver | None, image_resolver: LinkResolver | None, rendered: RenderedBody
+    ) -> str:
+        """`text` as HTML (not yet sanitized), its unresolved links and images recorded in `rendered`."""
+        self.links.links, self.links.images, self.links.rendered = resolver, image_resolver, rendered
+        try:
+            return self.markdown.reset().convert(text)
+        finally:
+            self.links.links = self.links.images = None
+
+
+converters = threading.local()
+
+
+def converter() -> Converter:
+    """This thread's converter: a Python-Markdown instance holds the state of the document it converts."""
+    if not hasattr(converters, "converter"):
+        converters.converter = Converter()
+    return converters.converter  # type: ignore[no-any-return]
 
 
 def render_markdown(
@@ -255,25 +304,9 @@ def render_markdown(
     not be shown (its text stays, as a span); `image_resolver` does the same for image sources.
     """
     rendered = RenderedBody(html="", headings=[], sections=[])
-    extensions: list[Extension | str] = [
-        TableExtension(use_align_attribute=True),
-        TableAlignmentExtension(),
-        "fenced_code",
-        "admonition",
-        "sane_lists",
-        "def_list",
-        "abbr",
-        "footnotes",
-        "md_in_html",  # the body of a callout (see kb.content.dialects) is Markdown inside a <div>
-        TocExtension(slugify=heading_slugify, permalink="#", permalink_title="Link to this section", toc_depth="2-3"),
-        HeadingAnchorsExtension(),
-    ]
-    if resolver is not None or image_resolver is not None:
-        extensions.append(ArticleLinksExtension(resolver, image_resolver, rendered))
-    converter = markdown.Markdown(extensions=extensions, output_format="html")
     translated = translate(body)
     rendered.left_out = translated.left_out
-    rendered.html = sanitize_html(converter.convert(translated.text))
+    rendered.html = sanitize_html(converter().convert(translated.text, resolver, image_resolver, rendered))
     rendered.headings, rendered.sections = split_sections(rendered.html)
     return rendered
 
@@ -293,11 +326,15 @@ def sanitize_html(html: str) -> str:
     )
 
 
-class SectionSplitter(HTMLParser):
-    """Cuts rendered HTML into sections at each H2/H3, collecting their plain text."""
+class SectionSplitter:
+    """Cuts sanitized HTML into sections at each H2/H3, collecting their plain text.
+
+    It reads only what `sanitize_html` writes (html5ever's serialization: no comments, no scripts,
+    `<` and `>` in text escaped, attribute values in double quotes), so a regular expression finds
+    its tags: `html.parser.HTMLParser`, which copes with any HTML, took as long as rendering.
+    """
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.headings: list[Heading] = []
         self.sections: list[Section] = []
         self.current_h2 = ""
@@ -360,20 +397,48 @@ class SectionSplitter(HTMLParser):
             self.sections.append(Section(self.anchor, self.title, self.level, self.heading_path, text))
         self.parts = []
 
-    def close(self) -> None:
-        super().close()
-        self.flush()
+    def feed(self, html: str) -> None:
+        """Hand each tag and each run of text between tags (character references resolved) to its handler."""
+        position = 0
+        for match in TAG.finditer(html):
+            if match.start() > position:
+                self.handle_data(unescape(html[position : match.start()]))
+            closing, name, rest = match.groups()
+            name = name.lower()
+            if closing:
+                self.handle_endtag(name)
+            else:
+                self.handle_starttag(name, tag_attributes(rest))
+                if rest.endswith("/"):
+                    self.handle_endtag(name)
+            position = match.end()
+        if position < len(html):
+            self.handle_data(unescape(html[position:]))
+
+
+def tag_attributes(text: str) -> list[tuple[str, str | None]]:
+    """`id="a&amp;b" hidden` -> [("id", "a&b"), ("hidden", None)], as `HTMLParser` hands them over."""
+    if not text.strip():
+        return []
+    return [
+        (name.lower(), None if value is None else unescape(value))
+        for name, value in (
+            (match.group(1), next((group for group in match.groups()[1:] if group is not None), None))
+            for match in ATTRIBUTE.finditer(text)
+        )
+        if name != "/"
+    ]
 
 
 def split_sections(html: str) -> tuple[list[Heading], list[Section]]:
     splitter = SectionSplitter()
     splitter.feed(html)
-    splitter.close()
+    splitter.flush()
     return splitter.headings, splitter.sections
 
 
 def normalize_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return WHITESPACE.sub(" ", text).strip()
 
 
 def clean_text(text: str) -> str:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 from typing import Any
 
 import yaml
-from yaml.composer import ComposerError
-from yaml.constructor import ConstructorError
+from yaml.composer import Composer, ComposerError
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+LIBYAML = bool(getattr(yaml, "__with_libyaml__", False))  # PyYAML may be built without libyaml
+if LIBYAML:
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
 
 MAX_NESTING = 20  # levels of lists and mappings inside each other; deeper is never front matter
 MAX_NUMBER_DIGITS = 100  # Python refuses to print integers of more than 4300 digits
@@ -20,38 +29,40 @@ KINDS = {
     "tag:yaml.org,2002:binary": "binary data",
 }
 
+# Text that libyaml reads otherwise than PyYAML's Python loader: a tab (PyYAML refuses it), a
+# byte-order mark or a Unicode line break inside the text, a `?` that may stand in a flow
+# collection (PyYAML ends a plain value there: `[why?, how]` is refused).
+LIBYAML_DIFFERS = re.compile(r"[\t\ufeff\x85\u2028\u2029]|\?.*[\[{]|[\[{].*\?", re.DOTALL)
+
 short = reprlib.Repr()
 short.maxstring = short.maxother = 60
 short.maxlist = short.maxtuple = short.maxset = short.maxdict = 5
 short.maxlevel = 2
 
 
-class SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, with limits on nesting and number length; dates stay text.
+class LimitedComposer(Composer):
+    """PyYAML's composer with a limit on nesting.
 
-    A date that does not exist (`2026-02-30`) would otherwise raise ValueError deep inside PyYAML;
-    as text, the field that wants a date reports it on its own line.
+    PyYAML composes nested values recursively: 5,000 '[' would exhaust Python's stack.
     """
 
-    yaml_implicit_resolvers = {
-        first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP_TAG]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    def __init__(self) -> None:
+        super().__init__()
         self.depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        # PyYAML composes nested values recursively: 5,000 '[' would exhaust Python's stack.
         self.depth += 1
         try:
             if self.depth > MAX_NESTING:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise ComposerError(None, None, f"values are nested more than {MAX_NESTING} levels deep", mark)
             return super().compose_node(parent, index)  # type: ignore[no-any-return]
         finally:
             self.depth -= 1
+
+
+class LimitedConstructor(SafeConstructor):
+    """PyYAML's safe constructor, with a limit on number length and every failure a `yaml.YAMLError`."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
@@ -70,16 +81,72 @@ class SafeLoader(yaml.SafeLoader):
         return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
 
-SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
+LimitedConstructor.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:int", LimitedConstructor.construct_yaml_int
+)
+
+
+class DatesAsTextResolver(Resolver):
+    """PyYAML's resolver, without dates: dates stay text.
+
+    A date that does not exist (`2026-02-30`) would otherwise raise ValueError deep inside PyYAML;
+    as text, the field that wants a date reports it on its own line.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP_TAG]
+        for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+    }
+
+
+class SafeLoader(Reader, Scanner, Parser, LimitedComposer, LimitedConstructor, DatesAsTextResolver):
+    """PyYAML's safe loader, in Python, with the limits above: its error messages are the ones kb explains."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        LimitedComposer.__init__(self)
+        LimitedConstructor.__init__(self)
+        DatesAsTextResolver.__init__(self)
+
+
+if LIBYAML:
+
+    class LibyamlLoader(LimitedComposer, CParser, LimitedConstructor, DatesAsTextResolver):  # type: ignore[misc, valid-type]
+        """The same loader with libyaml's scanner and parser, several times faster than PyYAML's own.
+
+        Nodes are still composed in Python (`LimitedComposer` comes before `CParser`), so the
+        nesting limit holds before anything recursive runs.
+        """
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            LimitedComposer.__init__(self)
+            LimitedConstructor.__init__(self)
+            DatesAsTextResolver.__init__(self)
 
 
 def load_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """One YAML document: its node tree (which knows the line of every key and value) and its value.
 
+    libyaml reads it; text that libyaml refuses, or reads otherwise than PyYAML's Python loader
+    (`LIBYAML_DIFFERS`), is read by that loader, whose error messages `describe_error` turns into
+    plain words: what is refused, and why, stays PyYAML's decision.
+
     Raises:
         yaml.YAMLError: the text is not valid YAML, or holds a value that cannot be read.
     """
-    loader = SafeLoader(text)
+    if LIBYAML and not LIBYAML_DIFFERS.search(text):
+        try:
+            return load_with(LibyamlLoader, text)
+        except (yaml.YAMLError, UnicodeEncodeError):
+            pass
+    return load_with(SafeLoader, text)
+
+
+def load_with(loader_class: type[SafeLoader] | type[LibyamlLoader], text: str) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)

@@ -109,11 +109,26 @@ class IvfVectorIndex:
         """The lists' centroids, one row each, to hand to the next build."""
         return self.index.quantizer.reconstruct_n(0, self.index.nlist)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def assign(self, vectors: np.ndarray) -> np.ndarray:
+        """The list (nearest centroid) of each of `vectors`: where `add` files it."""
+        if not len(vectors):
+            return np.zeros(0, dtype=np.int64)
+        _, lists = self.index.quantizer.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
+        return np.ascontiguousarray(lists[:, 0], dtype=np.int64)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, lists: np.ndarray | None = None) -> None:
+        """Store `vectors` under `ids`; `lists` (from `assign`, one per vector) saves assigning them again."""
+        import faiss
+
         if len(ids):
             self._matrix = None
             vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-            self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+            ids = np.ascontiguousarray(ids, dtype=np.int64)
+            if lists is None:
+                self.index.add_with_ids(vectors, ids)
+            else:
+                lists = np.ascontiguousarray(lists, dtype=np.int64)
+                self.index.add_core(len(ids), faiss.swig_ptr(vectors), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
 
     def remove(self, ids: np.ndarray) -> None:
         import faiss

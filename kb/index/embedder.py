@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from kb.config import DEFAULT_MODEL, Encoder, Settings
+from kb.config import DEFAULT_MODEL, Encoder, QueryPrecision, Settings
 from kb.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class Embedder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Search queries' vectors, comparable with `encode`'s; maybe by a faster copy of the model."""
+        ...
 
 
 def resolve_model_directory(model: str) -> Path:
@@ -141,16 +145,31 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Search queries' vectors: as documents' here (see `ExportedModelEmbedder` for a faster path)."""
+        return self.encode(texts)
+
 
 class ExportedModelEmbedder(SentenceTransformerEmbedder):
-    """The same model folder, tokenizer and pooling as the torch embedder, its transformer run from ONNX."""
+    """The same model folder, tokenizer and pooling as the torch embedder, its transformer run from ONNX.
+
+    `quantized_queries`: search queries are embedded by an int8 copy of the model (about twice as fast
+    on one core) while documents keep the encoder's own precision, so its index and fingerprint stay
+    as they are; the model is loaded only for what a process embeds (a server's workers: queries).
+    """
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, batch_size: int = 32, encoder: Encoder = Encoder.ONNX, threads: int = 1
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        encoder: Encoder = Encoder.ONNX,
+        threads: int = 1,
+        quantized_queries: bool = False,
     ) -> None:
         super().__init__(model, batch_size)
         self.encoder = encoder
         self.threads = threads
+        self.quantized_queries = quantized_queries and encoder == Encoder.ONNX
         from kb.index.exported_encoder import check_supported, encoder_fingerprint
 
         self.pooling = check_supported(self.directory, encoder)
@@ -158,13 +177,16 @@ class ExportedModelEmbedder(SentenceTransformerEmbedder):
         self.model_fingerprint = encoder_fingerprint(self.model_fingerprint, encoder)
         if self.model_fingerprint != self.source_fingerprint:
             self.model_name = f"{self.model_name} ({encoder})"
-        self._hidden_states: HiddenStates | None = None
+        self._runners: dict[bool, HiddenStates] = {}  # by whether the model run is the int8 copy
         self._tokenizer: Any = None
         self._input_names: list[str] = []
 
-    def load_exported(self) -> HiddenStates:
+    def load_exported(self, quantized: bool | None = None) -> HiddenStates:
+        """The model call for documents, or for `quantized` (int8) or full-precision weights; loaded on first use."""
+        if quantized is None:
+            quantized = self.encoder == Encoder.ONNX_INT8
         with self._lock:
-            if self._hidden_states is None:
+            if quantized not in self._runners:
                 from kb.index.exported_encoder import (
                     exported_model,
                     onnxruntime_runner,
@@ -173,14 +195,15 @@ class ExportedModelEmbedder(SentenceTransformerEmbedder):
                 )
 
                 require_packages(self.encoder)
-                path = exported_model(self.directory, self.source_fingerprint, self.encoder)
-                self._tokenizer = self.make_tokenizer()
+                path = exported_model(self.directory, self.source_fingerprint, self.encoder, quantized)
+                if self._tokenizer is None:
+                    self._tokenizer = self.make_tokenizer()
                 runner = openvino_runner if self.encoder == Encoder.OPENVINO else onnxruntime_runner
                 try:
-                    self._hidden_states, self._input_names = runner(path, self.threads)
+                    self._runners[quantized], self._input_names = runner(path, self.threads)
                 except Exception as error:  # the runtimes raise their own kinds; all mean "unusable"
                     raise ModelLoadError(f"KB_ENCODER={self.encoder}: cannot load {path}: {error}") from error
-            return self._hidden_states
+            return self._runners[quantized]
 
     def make_tokenizer(self) -> Any:
         """The model's fast tokenizer, cut at the model's max_seq_length as sentence-transformers cuts it."""
@@ -196,9 +219,18 @@ class ExportedModelEmbedder(SentenceTransformerEmbedder):
         return tokenizer
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        return self.encode_with(texts, self.load_exported)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if not self.quantized_queries:
+            return self.encode(texts)
+        return self.encode_with(texts, lambda: self.load_exported(quantized=True))
+
+    def encode_with(self, texts: list[str], load: Callable[[], HiddenStates]) -> np.ndarray:
+        """`texts`' vectors by the model call `load` returns (loaded only when there is a text to embed)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        hidden_states = self.load_exported()
+        hidden_states = load()
         # Batches of similar lengths pad less, as sentence-transformers sorts them.
         order = np.argsort([-len(text) for text in texts], kind="stable")
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
@@ -235,4 +267,10 @@ def make_embedder(settings: Settings, batch: bool = False) -> SentenceTransforme
     threads = settings.encoder_threads or ((os.cpu_count() or 1) if batch else 1)
     if settings.encoder == Encoder.TORCH:
         return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size)
-    return ExportedModelEmbedder(settings.model, settings.embed_batch_size, settings.encoder, threads)
+    return ExportedModelEmbedder(
+        settings.model,
+        settings.embed_batch_size,
+        settings.encoder,
+        threads,
+        quantized_queries=settings.query_precision == QueryPrecision.INT8,
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,118 @@ def analyse(texts: list[str], cache: TokenCache | None = None) -> list[Analysed]
     return analysed
 
 
+BM25_K1 = 1.5  # bm25s's defaults, which every build has used
+BM25_B = 0.75
+
+
+class TermTable:
+    """Numbers each stem and surface word once, so that a chunk's terms are small arrays of numbers.
+
+    A builder keeps one for its lifetime: numbers never change, so counted chunks stay valid.
+    """
+
+    def __init__(self) -> None:
+        self.stems: dict[str, int] = {}
+        self.stem_names: list[str] = []
+        self.surface: dict[str, int] = {}
+        self.surface_words: list[str] = []
+
+    def terms(self, analysed: Analysed) -> ChunkTerms:
+        """One chunk's analysis (from `analyse`) as numbers: its stems counted, its surface words."""
+        stems, surface = analysed
+        counted = Counter(stems)
+        return ChunkTerms(
+            np.array([self.number(stem, self.stems, self.stem_names) for stem in counted], dtype=np.int32),
+            np.array(list(counted.values()), dtype=np.float32),
+            len(stems),
+            np.array([self.number(word, self.surface, self.surface_words) for word in surface], dtype=np.int32),
+        )
+
+    @staticmethod
+    def number(term: str, numbers: dict[str, int], names: list[str]) -> int:
+        found = numbers.get(term)
+        if found is None:
+            found = numbers[term] = len(names)
+            names.append(term)
+        return found
+
+
+@dataclass(frozen=True)
+class ChunkTerms:
+    """What BM25 and the spelling vocabulary count of one chunk, as numbers of a `TermTable`."""
+
+    stems: np.ndarray  # its distinct stems
+    counts: np.ndarray  # how often each occurs (float32, as bm25s counts)
+    length: int  # stems with repeats: BM25's document length
+    surface: np.ndarray  # its distinct surface words
+
+
+@dataclass(frozen=True)
+class TermBlock:
+    """The terms of consecutive chunks in flat arrays: an article's, or a whole build's once joined.
+
+    `of` and `join` give the stem entries chunk after chunk; a block may hold them in postings order
+    instead (by stem, then chunk), which gives the same `postings`.
+    """
+
+    stems: np.ndarray  # int32
+    counts: np.ndarray  # float32, one per stem entry
+    entry_chunk: np.ndarray  # int64, the chunk (position in the block) of each stem entry
+    lengths: np.ndarray  # int64, one per chunk
+    surface: np.ndarray  # int32, chunk after chunk
+    surface_chunk: np.ndarray  # int64, the chunk of each surface word
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.lengths)
+
+    @classmethod
+    def of(cls, chunks: list[ChunkTerms]) -> TermBlock:
+        positions = np.arange(len(chunks), dtype=np.int64)
+        return cls(
+            concatenate([chunk.stems for chunk in chunks], np.int32),
+            concatenate([chunk.counts for chunk in chunks], np.float32),
+            np.repeat(positions, [len(chunk.stems) for chunk in chunks]),
+            np.array([chunk.length for chunk in chunks], dtype=np.int64),
+            concatenate([chunk.surface for chunk in chunks], np.int32),
+            np.repeat(positions, [len(chunk.surface) for chunk in chunks]),
+        )
+
+    @classmethod
+    def join(cls, blocks: list[TermBlock]) -> TermBlock:
+        """The blocks one after the other, their chunks renumbered from the first block's first."""
+        starts = np.cumsum([0] + [block.chunk_count for block in blocks], dtype=np.int64)[:-1]
+        entry_starts = np.repeat(starts, [len(block.stems) for block in blocks])
+        surface_starts = np.repeat(starts, [len(block.surface) for block in blocks])
+        return cls(
+            concatenate([block.stems for block in blocks], np.int32),
+            concatenate([block.counts for block in blocks], np.float32),
+            concatenate([block.entry_chunk for block in blocks], np.int64) + entry_starts,
+            concatenate([block.lengths for block in blocks], np.int64),
+            concatenate([block.surface for block in blocks], np.int32),
+            concatenate([block.surface_chunk for block in blocks], np.int64) + surface_starts,
+        )
+
+    def postings(self) -> Postings:
+        """The stem entries ordered by stem, then by chunk: one sort serves every audience's index."""
+        keys = (self.stems.astype(np.int64) << 32) | np.arange(len(self.stems), dtype=np.int64)
+        order = np.sort(keys) & 0xFFFFFFFF  # sorting plain numbers is several times faster than argsort
+        return Postings(self.stems[order], self.entry_chunk[order], self.counts[order])
+
+
+@dataclass(frozen=True)
+class Postings:
+    """A block's stem entries by stem, then by chunk: every BM25 index of its chunks is a selection of them."""
+
+    stems: np.ndarray
+    chunks: np.ndarray
+    counts: np.ndarray
+
+
+def concatenate(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype=dtype)
+
+
 class LexicalIndex:
     """BM25 over the chunks one audience may see; `scores` returns a score for every chunk.
 
@@ -94,16 +208,54 @@ class LexicalIndex:
     @classmethod
     def build(cls, analysed: list[Analysed], chunk_ids: list[int]) -> LexicalIndex:
         """Index the chunks `chunk_ids`, whose analyses (from `analyse`) are `analysed`, in the same order."""
+        table = TermTable()
+        terms = TermBlock.of([table.terms(item) for item in analysed])
+        index = cls.assemble(terms, np.arange(len(analysed)), table, terms.postings())
+        index.chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+        return index
+
+    @classmethod
+    def assemble(cls, terms: TermBlock, visible: np.ndarray, table: TermTable, postings: Postings) -> LexicalIndex:
+        """BM25 over the chunks `visible` (ascending positions in `terms`), from their counted terms.
+
+        Gives bm25s's index of those chunks' stems (Lucene BM25, k1 = 1.5, b = 0.75) score for score,
+        without tokenizing or counting any text again: a rebuild after one edit costs array passes.
+        `postings` are `terms.postings()`. Only stems and words of the visible chunks are named.
+        """
         import bm25s
 
-        retriever = None
-        if analysed:
-            retriever = bm25s.BM25()
-            retriever.index([tokens for tokens, _ in analysed], show_progress=False)
-        vocabulary: Counter[str] = Counter()
-        for _, surface_words in analysed:
-            vocabulary.update(surface_words)
-        return cls(retriever, dict(vocabulary), np.asarray(chunk_ids, dtype=np.int64))
+        visible = np.asarray(visible, dtype=np.int64)
+        seen = np.zeros(terms.chunk_count, dtype=bool)
+        seen[visible] = True
+        surface_counts = np.bincount(terms.surface[seen[terms.surface_chunk]], minlength=len(table.surface_words))
+        vocabulary = {table.surface_words[word]: int(surface_counts[word]) for word in np.flatnonzero(surface_counts)}
+        if not len(visible):
+            return cls(None, vocabulary, visible)
+        entries = seen[postings.chunks] if len(visible) < terms.chunk_count else slice(None)
+        stems, chunks, counts = postings.stems[entries], postings.chunks[entries], postings.counts[entries]
+        document_of_chunk = (np.cumsum(seen) - 1).astype(np.int32)
+        documents = document_of_chunk[chunks]
+        frequencies = np.bincount(stems, minlength=len(table.stems))
+        present = np.flatnonzero(frequencies)
+        pointers = np.zeros(len(present) + 1, dtype=np.int64)
+        np.cumsum(frequencies[present], out=pointers[1:])
+        document_count = len(visible)
+        distinct, inverse = np.unique(frequencies[present], return_inverse=True)
+        idf = np.array(
+            [math.log(1 + (document_count - int(df) + 0.5) / (int(df) + 0.5)) for df in distinct], dtype=np.float32
+        )[inverse]  # bm25s computes each in Python floats, then stores float32
+        lengths = terms.lengths[visible]
+        length_norm = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / lengths.mean())  # per document, as bm25s
+        frequency = counts.astype(np.float64)
+        entry_idf = np.repeat(idf, frequencies[present])  # the entries are sorted by stem
+        data = (entry_idf * (frequency / (length_norm[documents] + frequency))).astype(np.float32)
+        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")
+        retriever.scores = {"data": data, "indices": documents, "indptr": pointers, "num_docs": document_count}
+        retriever.vocab_dict = {table.stem_names[stem]: position for position, stem in enumerate(present)}
+        retriever.vocab_dict[""] = len(present)  # as bm25s's own `index` adds it
+        retriever.nonoccurrence_array = None
+        retriever.unique_token_ids_set = set(retriever.vocab_dict.values())
+        return cls(retriever, vocabulary, visible)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:

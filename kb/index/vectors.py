@@ -166,6 +166,10 @@ def rows_of(stored: np.ndarray, matrix: np.ndarray, ids: np.ndarray) -> np.ndarr
     ids = np.asarray(ids, dtype=np.int64)
     if len(ids) == 0:
         return np.zeros((0, matrix.shape[1]), dtype=np.float32)
+    if stored[0] == 0 and stored[-1] == len(stored) - 1:  # distinct sorted ids 0..n-1, as a build stores them
+        if ids.min() < 0 or ids.max() >= len(stored):
+            raise KeyError(f"ids not stored: {sorted(set(ids[(ids < 0) | (ids >= len(stored))].tolist()))[:5]}")
+        return matrix[ids]  # each id is its row
     rows = np.searchsorted(stored, ids)
     if np.any(rows >= len(stored)) or np.any(stored[np.minimum(rows, len(stored) - 1)] != ids):
         raise KeyError(f"ids not stored: {sorted(set(ids.tolist()) - set(stored.tolist()))[:5]}")

@@ -139,7 +139,9 @@ class CandidateFinder:
         matched_chunks, matched_scores = self.lexical[audience].matches(stems)
         matched, best, lexical_scale = self.word_matches(matched_chunks, matched_scores, visible)
         best_words = matched[best_first(best, max(wanted, LEXICAL_CANDIDATES) if by_words else LEXICAL_CANDIDATES)]
-        positions = np.concatenate([nearest, best_words[~np.isin(best_words, nearest)]]).astype(np.int64)
+        taken = np.zeros(len(visible), dtype=bool)
+        taken[nearest] = True
+        positions = np.concatenate([nearest, best_words[~taken[best_words]]]).astype(np.int64)
         chunk_ids, starts = self.chunks.gather(positions)
         chunk_dense = (self.vectors.vectors(chunk_ids) @ vector).astype(np.float32)
         chunk_lexical = lookup(matched_chunks, matched_scores, chunk_ids)

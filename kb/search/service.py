@@ -142,7 +142,7 @@ class QueryVectorCache:
             if key in self.vectors:
                 self.vectors.move_to_end(key)
                 return self.vectors[key]
-        vector = self.embedder.encode([query])[0]
+        vector = self.embedder.encode_queries([query])[0]
         with self.lock:
             self.vectors[key] = vector
             while len(self.vectors) > self.size:
@@ -159,7 +159,7 @@ class QueryVectorCache:
                     found[text.lower()] = self.vectors[text.lower()]
         missing = list(dict.fromkeys(text for text in texts if text.lower() not in found))
         if missing:
-            for text, vector in zip(missing, self.embedder.encode(missing), strict=True):
+            for text, vector in zip(missing, self.embedder.encode_queries(missing), strict=True):
                 found[text.lower()] = vector
             with self.lock:
                 for text in missing:
@@ -213,7 +213,8 @@ class SearchService:
                 audience: SpellingCorrector(index.lexical[audience].vocabulary, dictionary) for audience in Audience
             }
         self.synonyms = Synonyms.load(self.settings.synonyms)
-        self.sentence_cache: dict[tuple[int, str], Sentences] = {}
+        self.sentence_cache: dict[int, Sentences] = {}  # by chunk id
+        self.cards: dict[tuple[str, str, str], AnswerCard | None] = {}  # by (slug, anchor, section)
         self.section_chunks: dict[tuple[str, str], list[int]] = {}  # (slug, anchor) -> its pieces in order
         for chunk in index.chunks:
             if chunk.kind == ChunkKind.SECTION:
@@ -324,14 +325,14 @@ class SearchService:
         results, evidence = [], {effective: self.evidence(effective, audience, memo)}
         merged = merge(ranked, problems, k)
         for item, sentence in merged:
-            result = self.result(item, set(tokenize(sentence)) - self.plain_stems() if sentence else stems, sentence)
             if (sentence or effective) not in evidence:
                 evidence[sentence or effective] = self.evidence(sentence or effective, audience, memo)
             confidence = evidence[sentence or effective].confidence(self.position[item.slug])
-            results.append(replace(result, confidence=confidence))
+            matched = set(tokenize(sentence)) - self.plain_stems() if sentence else stems
+            results.append(self.result(item, matched, confidence, sentence))
         card = None
         if audience == Audience.PUBLIC and merged and evidence[effective].card(self.position[merged[0][0].slug]):
-            card = answer_card(merged[0][0].article, merged[0][0].chunk.anchor, merged[0][0].chunk.section)
+            card = self.card(merged[0][0])
         return SearchResponse(text, results, corrected, is_confident(result.confidence for result in results), card)
 
     def find(
@@ -442,11 +443,14 @@ class SearchService:
         return reordered + ranked[depth:]
 
     def sentences(self, chunk: ChunkRecord) -> Sentences:
-        """The sentences a snippet is cut from, cached.
+        """The sentences a snippet is cut from, cached by chunk (this service answers one build).
 
         A question chunk shows the text of the section it answers, or the article's summary when
         the whole article does. A piece of a long section that starts mid-sentence starts with "…".
         """
+        cached = self.sentence_cache.get(chunk.id)
+        if cached is not None:
+            return cached
         if chunk.kind == ChunkKind.QUESTION:
             pieces = self.section_chunks.get((chunk.slug, chunk.anchor), []) if chunk.anchor else []
             if pieces:
@@ -457,12 +461,9 @@ class SearchService:
             source = chunk.text
             if self.starts_mid_sentence(chunk):
                 source = f"… {source}"
-        key = (chunk.id, source)
-        cached = self.sentence_cache.get(key)
-        if cached is None:
-            if len(self.sentence_cache) >= SENTENCE_CACHE_SIZE:
-                self.sentence_cache.clear()
-            cached = self.sentence_cache[key] = split_sentences(source)
+        if len(self.sentence_cache) >= SENTENCE_CACHE_SIZE:
+            self.sentence_cache.clear()
+        cached = self.sentence_cache[chunk.id] = split_sentences(source)
         return cached
 
     def starts_mid_sentence(self, chunk: ChunkRecord) -> bool:
@@ -473,7 +474,9 @@ class SearchService:
         previous = self.index.chunks[pieces[pieces.index(chunk.id) - 1]].text
         return continues_sentence(previous, chunk.text)
 
-    def result(self, item: RankedArticle, stems: set[str], answers: str | None = None) -> SearchResult:
+    def result(
+        self, item: RankedArticle, stems: set[str], confidence: float = 0.0, answers: str | None = None
+    ) -> SearchResult:
         article, chunk = item.article, item.chunk
         passage = best_passage(self.sentences(chunk), stems)
         return SearchResult(
@@ -484,6 +487,16 @@ class SearchService:
             score=round(item.score, 4),
             snippet=passage,
             visibility=article.visibility,
+            confidence=confidence,
             answers=answers,
             query_stems=frozenset(stems),
         )
+
+    def card(self, item: RankedArticle) -> AnswerCard | None:
+        """The answer card of the section `item` found (see `kb.search.answer_card`), sanitized once per build."""
+        key = (item.slug, item.chunk.anchor, item.chunk.section)
+        if key not in self.cards:
+            if len(self.cards) >= SENTENCE_CACHE_SIZE:
+                self.cards.clear()
+            self.cards[key] = answer_card(item.article, item.chunk.anchor, item.chunk.section)
+        return self.cards[key]

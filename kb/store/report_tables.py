@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kb.store.insights import LINK_ACTION_COLUMNS, QueryCount, Report
+if TYPE_CHECKING:  # the report is made elsewhere: `kb index` and the other commands never load the database code
+    from kb.store.insights import QueryCount, Report
 
 Table = tuple[list[str], list[list[Any]]]
 TABLE_NAMES = (
@@ -34,6 +35,8 @@ def query_table(rows: list[QueryCount]) -> Table:
 
 def report_tables(report: Report, gaps: Table) -> dict[str, Table]:
     """Every section of `report` as a table, `gaps` (from kb.authoring.gaps.gap_table) among them."""
+    from kb.store.insights import LINK_ACTION_COLUMNS
+
     totals = report.totals
     overview: list[list[Any]] = [
         ["since", report.period.since.isoformat()],

@@ -12,11 +12,11 @@ import pytest
 
 from bench.generate_help_center import generate
 from indexer.build import IndexBuilder, build_index
-from indexer.vector_index import REUSE_FACTOR
+from indexer.vector_index import REUSE_FACTOR, Centroids, make_vector_index
 from kb.config import Settings
 from kb.index.approximate import IvfVectorIndex, list_count
 from kb.index.embedder import Embedder
-from kb.index.format import APPROXIMATE, EXACT, PublishedIndex, load_published_index
+from kb.index.format import APPROXIMATE, EXACT, VECTORS_FILE, PublishedIndex, current_build, load_published_index
 from kb.index.vectors import FaissVectorIndex
 from kb.search.service import SearchService
 from tests.conftest import FakeEmbedder
@@ -102,6 +102,45 @@ def test_a_watcher_reuses_the_centroids_it_just_trained(tmp_path: Path, generate
     article.write_text(article.read_text().replace("## ", "## Updated: ", 1))
     builder.build(show_progress=False)
     assert load_published_index(settings.index).manifest.centroids_trained_on == first.chunk_count
+
+
+def test_a_watcher_rebuild_assigns_only_new_chunks_and_writes_the_index_a_full_assignment_writes(
+    tmp_path: Path, generated_articles: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(tmp_path, generated_articles, ann_min_chunks=500)
+    builder = IndexBuilder(settings, FakeEmbedder())
+    builder.build(show_progress=False)
+    article = next(settings.articles.rglob("*.md"))
+    article.write_text(article.read_text() + "\n## One more question\n\nAsk support about the new export.\n")
+    assigned: list[int] = []
+    assign = IvfVectorIndex.assign
+
+    def counted_assign(index: IvfVectorIndex, vectors: np.ndarray) -> np.ndarray:
+        assigned.append(len(vectors))
+        return assign(index, vectors)
+
+    monkeypatch.setattr(IvfVectorIndex, "assign", counted_assign)
+    builder.build(show_progress=False)
+    index = load_published_index(settings.index)
+    assert isinstance(index.vectors, IvfVectorIndex)
+    assert 0 < sum(assigned) < index.vectors.size / 100  # the edited article's new chunks only
+    vectors = index.vectors.vectors(np.arange(index.vectors.size))
+    centroids = Centroids(index.vectors.centroids(), index.manifest.centroids_trained_on)
+    whole, _, _ = make_vector_index(vectors, settings, centroids)
+    whole.save(tmp_path / "whole.faiss")
+    assert (tmp_path / "whole.faiss").read_bytes() == (current_build(settings.index) / VECTORS_FILE).read_bytes()
+
+
+def test_known_lists_are_taken_as_given_and_only_unknown_ones_assigned(tmp_path: Path) -> None:
+    settings = Settings(articles=tmp_path, index=tmp_path, ann_min_chunks=10)
+    vectors = FakeEmbedder().encode([f"text {number}" for number in range(40)])
+    vectors[39] = vectors[3]  # nearest the fourth centroid, itself
+    centroids = Centroids(vectors[:4].copy(), 40)
+    known = np.array([0] * 39 + [-1], dtype=np.int64)
+    index, _, lists = make_vector_index(vectors, settings, centroids, known)
+    assert isinstance(index, IvfVectorIndex) and lists is not None
+    assert lists.tolist() == [0] * 39 + [3]
+    assert [index.index.invlists.list_size(number) for number in range(4)] == [39, 0, 0, 1]
 
 
 def test_a_collection_that_doubled_trains_new_centroids(tmp_path: Path, generated_articles: Path) -> None:

@@ -121,6 +121,9 @@ class ChosenVectors:
                 rows.append([0.0, 0.0, 1.0])
         return np.array(rows, dtype=np.float32)
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
 
 def section_vectors(
     compiled: CompiledHelpCenter, embedder: Embedder, known: dict[str, np.ndarray]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from kb.config import Settings
@@ -159,3 +161,30 @@ def test_media_in_underscore_or_hidden_folders_or_behind_links_are_not_found(
     ]
     assert compiled.articles[0].media == ["images/shot.png"]
     assert media_files(root) == frozenset({"images/shot.png"})
+
+
+def test_an_edit_of_the_same_size_in_the_same_clock_tick_is_seen(write_article: ArticleWriter) -> None:
+    root = write_article("a.md", {"title": "A"}, "Alpha.").parent
+    cache = CompileCache()
+    settings = Settings(articles=root)
+    assert "Alpha" in compile_help_center(root, settings, cache).articles[0].rendered.html
+    file = root / "a.md"
+    times = file.stat()
+    write_article("a.md", {"title": "A"}, "Omega.")  # as long as before
+    os.utime(file, ns=(times.st_atime_ns, times.st_mtime_ns))  # and no later, as within one tick of the clock
+    assert "Omega" in compile_help_center(root, settings, cache).articles[0].rendered.html
+
+
+def test_an_unchanged_article_is_neither_read_nor_compiled_again(write_article: ArticleWriter) -> None:
+    root = write_article("a.md", {"title": "A"}, "Alpha.").parent
+    write_article("b.md", {"title": "B"}, "Beta.")
+    settled = time.time() - 60
+    for file in root.iterdir():
+        os.utime(file, (settled, settled))
+    cache = CompileCache()
+    settings = Settings(articles=root)
+    first = compile_help_center(root, settings, cache)
+    write_article("b.md", {"title": "B"}, "Beta, edited.")
+    second = compile_help_center(root, settings, cache)
+    assert second.articles[0] is first.articles[0]
+    assert "edited" in second.articles[1].rendered.html

@@ -115,3 +115,16 @@ def test_search_runs_on_one_faiss_thread() -> None:
     kb.index.vectors.use_one_search_thread.cache_clear()
     index.top(unit_rows(1, seed=3)[0], 5)
     assert faiss.omp_get_max_threads() == 1
+
+
+def test_adding_with_assigned_lists_writes_what_adding_without_them_writes(tmp_path: Path) -> None:
+    vectors = unit_rows(300)
+    centroids = train_centroids(vectors, list_count(300))
+    ids = np.arange(300, dtype=np.int64)
+    assigned = IvfVectorIndex.with_centroids(centroids, probes=2)
+    assigned.add(ids, vectors, assigned.assign(vectors))
+    plain = IvfVectorIndex.with_centroids(centroids, probes=2)
+    plain.add(ids, vectors)
+    assigned.save(tmp_path / "assigned.faiss")
+    plain.save(tmp_path / "plain.faiss")
+    assert (tmp_path / "assigned.faiss").read_bytes() == (tmp_path / "plain.faiss").read_bytes()

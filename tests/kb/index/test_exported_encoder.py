@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.config import Encoder, Settings
+from kb.config import Encoder, QueryPrecision, Settings
 from kb.errors import ConfigError, ModelLoadError, ModelMismatchError
 from kb.index import exported_encoder
 from kb.index.embedder import ExportedModelEmbedder, SentenceTransformerEmbedder, make_embedder
@@ -50,6 +50,22 @@ def test_make_embedder_picks_the_configured_encoder_onnx_by_default() -> None:
     embedder = make_embedder(Settings(encoder=Encoder.ONNX_INT8, encoder_threads=2))
     assert isinstance(embedder, ExportedModelEmbedder)
     assert (embedder.encoder, embedder.threads) == (Encoder.ONNX_INT8, 2)
+
+
+def test_queries_take_the_int8_copy_only_where_documents_run_on_onnx_at_full_precision() -> None:
+    assert Settings().query_precision == QueryPrecision.INT8
+    assert Settings.from_env({"KB_QUERY_PRECISION": "full"}).query_precision == QueryPrecision.FULL
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"KB_QUERY_PRECISION": "int4"})
+    assert str(refused.value) == "KB_QUERY_PRECISION must be one of int8, full, got 'int4'"
+    chosen = {
+        (encoder, precision): getattr(
+            make_embedder(Settings(encoder=encoder, query_precision=precision)), "quantized_queries", False
+        )
+        for encoder in Encoder
+        for precision in QueryPrecision
+    }
+    assert [key for key, quantized in chosen.items() if quantized] == [(Encoder.ONNX, QueryPrecision.INT8)]
 
 
 def test_a_server_embeds_on_one_thread_and_a_build_on_every_core_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,6 +185,21 @@ def test_onnx_vectors_equal_torchs_so_they_share_an_index(
     assert np.abs(onnx_vectors - real_embedder.encode(texts)).max() < 1e-5
     int8_vectors = make_embedder(Settings(encoder=Encoder.ONNX_INT8)).encode(texts)
     assert np.abs(int8_vectors - real_embedder.encode(texts)).max() > 1e-3  # why int8 has a fingerprint of its own
+
+
+@pytest.mark.slow
+def test_queries_are_embedded_by_the_int8_copy_and_documents_at_full_precision(
+    shared_cache: Path, real_embedder: SentenceTransformerEmbedder
+) -> None:
+    served = make_embedder(Settings())
+    queries = served.encode_queries(QUERIES)
+    np.testing.assert_array_equal(queries, make_embedder(Settings(encoder=Encoder.ONNX_INT8)).encode(QUERIES))
+    full = real_embedder.encode(QUERIES)
+    assert np.abs(served.encode(QUERIES) - full).max() < 1e-5  # documents: torch's vectors, the same index
+    cosines = (queries * full).sum(axis=1)
+    assert cosines.min() > 0.98 and np.abs(queries - full).max() > 1e-4  # near the full vectors, not equal
+    as_documents = make_embedder(Settings(query_precision=QueryPrecision.FULL))
+    np.testing.assert_array_equal(as_documents.encode_queries(QUERIES), as_documents.encode(QUERIES))
 
 
 @pytest.mark.slow
