@@ -1,13 +1,21 @@
-"""gunicorn's own error answers (a request line or headers too large, malformed HTTP) in the site's shapes.
+"""kb's gunicorn worker: connections spread across workers, and gunicorn's own errors in the site's shapes.
 
-gunicorn answers these before the app sees the request, with an HTML page of its own. The worker
-here keeps gunicorn's choice of status and logging, and writes the one JSON error shape for the
-API and the health check, and a short friendly text for the pages.
+gunicorn answers some errors (a request line or headers too large, malformed HTTP) before the app
+sees the request, with an HTML page of its own. The worker here keeps gunicorn's choice of status
+and logging, and writes the one JSON error shape for the API and the health check, and a short
+friendly text for the pages.
+
+Every worker waits on the same listening socket, and whichever wakes first accepts; a worker keeps
+each connection it accepts for as long as the client keeps it alive. Two clients arriving together
+could land on one worker, whose threads then share one interpreter lock while another worker idles
+(half the requests per second on two cores). So a worker that already holds connections lets a new
+one wait a moment, longer the more it holds, for a less loaded worker to take it first.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from gunicorn import util
@@ -19,6 +27,8 @@ from gunicorn.workers.gthread import ThreadWorker
 from web.errors import SERVER_ERROR_MESSAGE, code_for_status, error_body, is_json_path
 from web.security import SECURITY_HEADERS
 
+ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds a worker holding connections waits before taking another
+ACCEPT_DELAY_MOST = 0.010  # however many it holds: a connection never waits longer for a busy worker
 TARGET_PREFIX_BYTES = 2048  # enough of an over-long request line to tell an /api target from a page
 
 API_MESSAGES = {
@@ -100,7 +110,45 @@ def error_answer(status: int, reason: str, target: str | None, detail: str, line
 
 
 class HelpCenterWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's thread worker, answering its own errors in the shapes of the site."""
+    """gunicorn's thread worker that leaves new connections to less loaded workers, and answers its own
+    errors in the shapes of the site."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accept_resumes_at: float | None = None  # while leaving a waiting connection to others: until when
+
+    def accept(self, listener: Any) -> None:
+        if not self.nr_conns:
+            super().accept(listener)
+            return
+        self.set_accept_enabled(False)  # the poller stops waking this worker for the listener meanwhile
+        delay = min(self.nr_conns * ACCEPT_DELAY_PER_CONNECTION, ACCEPT_DELAY_MOST)
+        self.accept_resumes_at = time.monotonic() + delay
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        """gunicorn's main loop enables accepting whenever the worker is below its connection limit:
+        not while a connection is left to other workers."""
+        if enabled and self.accept_resumes_at is not None:
+            return
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        if self.accept_resumes_at is not None:
+            left = self.accept_resumes_at - time.monotonic()
+            if left <= 0:
+                self.take_a_connection_left_waiting()
+            else:
+                timeout = min(timeout, left)  # wake in time to take it
+        super().wait_for_and_dispatch_events(timeout)
+
+    def take_a_connection_left_waiting(self) -> None:
+        """The wait is over: take one waiting connection, if no other worker took it meanwhile."""
+        self.accept_resumes_at = None
+        if not self.alive or self.nr_conns >= self.worker_connections:  # stopping, or full: gunicorn decides
+            return
+        super().set_accept_enabled(True)
+        for listener in self.sockets:
+            ThreadWorker.accept(self, listener)  # nothing waiting is gunicorn's EAGAIN, ignored
 
     def handle(self, conn: Any) -> Any:
         if conn.parser is None and not self.cfg.is_ssl:  # with TLS gunicorn wraps the socket first

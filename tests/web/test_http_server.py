@@ -216,6 +216,52 @@ def test_malformed_http_gets_the_json_error_shape(server: Server) -> None:
     assert "<html>" not in page.text()
 
 
+def worker_holding(client: socket.socket) -> int:
+    """The pid of the server process holding the other end of `client`'s connection, found through /proc."""
+    host, port = client.getsockname()
+    here = f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
+    inodes = [line.split()[9] for line in Path("/proc/net/tcp").read_text().splitlines()[1:] if line.split()[2] == here]
+    assert len(inodes) == 1, f"no single server end for {here}: {inodes}"
+    for descriptors in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(descriptor) == f"socket:[{inodes[0]}]" for descriptor in descriptors.iterdir()):
+                return int(descriptors.parent.name)
+        except OSError:  # a process that ended, or is not ours
+            continue
+    raise AssertionError(f"no process holds socket {inodes[0]}")
+
+
+def test_two_clients_are_served_by_two_workers(built_settings: Settings, tmp_path: Path) -> None:
+    """A worker already holding a connection leaves the next one to an idle worker, round after round."""
+    running = start_server(built_settings, tmp_path / "server.log", workers=2)
+    try:
+        request = b"GET /api/search?q=password HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+        def round_() -> int:
+            """Two clients connect one after the other, each answered and kept alive: how many workers hold them.
+
+            Both workers wait idle for the second, so without the deferral either could take it.
+            """
+            clients = []
+            for _ in range(2):
+                clients.append(socket.create_connection(("127.0.0.1", running.port), timeout=10))
+                clients[-1].sendall(request)
+                assert clients[-1].recv(65536).startswith(b"HTTP/1.1 200 ")
+            workers = len({worker_holding(client) for client in clients})
+            for client in clients:
+                client.close()
+            time.sleep(0.2)  # both workers see their connections close
+            return workers
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while round_() < 2:  # the server answers once one worker is up; the other may still be starting
+            assert time.monotonic() < deadline, "the second worker never answered"
+        spread = [round_() for _ in range(30)]
+    finally:
+        stop_server(running)
+    assert spread == [2] * 30
+
+
 def test_kb_serve_over_a_damaged_live_build_serves_the_last_good_build(
     built_settings: Settings, fake_embedder, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
