@@ -27,8 +27,8 @@ from gunicorn.workers.gthread import ThreadWorker
 from web.errors import SERVER_ERROR_MESSAGE, code_for_status, error_body, is_json_path
 from web.security import SECURITY_HEADERS
 
-ACCEPT_DELAY_PER_CONNECTION = 0.002  # seconds a worker holding connections waits before taking another
-ACCEPT_DELAY_MOST = 0.010  # however many it holds: a connection never waits longer for a busy worker
+ACCEPT_DELAY_PER_CONNECTION = 0.005  # seconds a worker holding connections waits before taking another
+ACCEPT_DELAY_MOST = 0.020  # however many it holds: a connection never waits longer for a busy worker
 TARGET_PREFIX_BYTES = 2048  # enough of an over-long request line to tell an /api target from a page
 
 API_MESSAGES = {
