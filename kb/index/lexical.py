@@ -37,7 +37,11 @@ def stemmer() -> Any:
 
 def words(text: str) -> list[str]:
     """Lowercase word tokens, apostrophes dropped ("can't" -> "cant")."""
-    return [token.replace("'", "").replace("’", "") for token in TOKEN_PATTERN.findall(text.lower())]
+    lowered = text.lower()
+    tokens: list[str] = TOKEN_PATTERN.findall(lowered)
+    if "'" in lowered or "’" in lowered:
+        return [token.replace("'", "").replace("’", "") for token in tokens]
+    return tokens
 
 
 def content_words(text: str) -> list[str]:
@@ -53,6 +57,9 @@ def tokenize(text: str) -> list[str]:
     return stem_all(content_words(text))
 
 
+NO_STEM = "\u2205"  # what BM25 indexes for a chunk without a content word (bm25s needs one term)
+SORT_INSTEAD_OF_SCAN = 16  # a query's postings fewer than 1/16 of the chunks are merged by sorting them
+
 TokenCache = dict[str, tuple[list[str], frozenset[str]]]  # text -> (stems, surface words)
 Analysed = tuple[list[str], frozenset[str]]  # one text's stems and its surface words
 
@@ -67,7 +74,7 @@ def analyse(texts: list[str], cache: TokenCache | None = None) -> list[Analysed]
         entry = cache.get(text) if cache is not None else None
         if entry is None:
             surface = content_words(text)
-            entry = (stem_all(surface) or ["\u2205"], frozenset(surface))
+            entry = (stem_all(surface) or [NO_STEM], frozenset(surface))
             if cache is not None:
                 cache[text] = entry
         analysed.append(entry)
@@ -297,6 +304,29 @@ class LexicalIndex:
             columns["data"][start:end], dtype=np.float32
         )
 
+    def stems_in_groups(self, chunk_group: np.ndarray, groups: int, share: float) -> frozenset[str]:
+        """Stems held by chunks of at least `share` of `groups` groups; `chunk_group[chunk id]` is a chunk's group.
+
+        Counted from the postings, in arrays: no chunk's text is read.
+        """
+        if self.retriever is None or not groups:
+            return frozenset()
+        indptr, documents = self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        frequent = np.flatnonzero(np.diff(indptr) >= share * groups)  # in fewer chunks, in fewer groups too
+        if not len(frequent):
+            return frozenset()
+        lengths = (indptr[frequent + 1] - indptr[frequent]).astype(np.int64)
+        entry_stem = np.repeat(np.arange(len(frequent), dtype=np.int64), lengths)
+        entries = np.repeat(indptr[frequent] - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        pairs = entry_stem * groups + chunk_group[self.chunk_ids[documents[entries]]]
+        if np.any(pairs[1:] < pairs[:-1]):  # a group's chunks are usually consecutive: then already in order
+            pairs.sort()
+        first = np.concatenate([[True], pairs[1:] != pairs[:-1]])  # each (stem, group) once
+        held = np.bincount(pairs[first] // groups, minlength=len(frequent))
+        names = {token: stem for stem, token in self.retriever.vocab_dict.items()}
+        found = (names[int(frequent[at])] for at in np.flatnonzero(held >= share * groups))
+        return frozenset(stem for stem in found if stem not in ("", NO_STEM))
+
     def postings(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
         """The chunks holding `stem` and their BM25 scores for it: (chunk ids, scores), both empty when none."""
         documents, scores = self.documents(stem)
@@ -316,5 +346,9 @@ class LexicalIndex:
         totals = np.zeros(len(self.chunk_ids), dtype=np.float32)
         for documents, scores in found:
             totals[documents] += scores  # a stem's postings name each document once
-        documents = np.flatnonzero(totals)
+        postings = sum(len(documents) for documents, _ in found)
+        if postings * SORT_INSTEAD_OF_SCAN < len(totals):  # sorting the few postings beats scanning every chunk
+            documents = np.unique(np.concatenate([documents for documents, _ in found]))
+        else:
+            documents = np.flatnonzero(totals)
         return self.chunk_ids[documents], totals[documents]

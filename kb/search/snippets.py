@@ -6,7 +6,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from kb.index.lexical import STOPWORDS, TOKEN_PATTERN, stem_all
+from kb.index.lexical import STOPWORDS, TOKEN_PATTERN, stem_all, words
 
 SNIPPET_CHARACTERS = 240
 SHOWN_QUERY_CHARACTERS = 60  # a query quoted in a page title or heading; whole emails can be pasted in
@@ -17,16 +17,23 @@ def sentences(text: str) -> list[str]:
     return [part.strip() for part in SENTENCE_END.split(text) if part.strip()]
 
 
-def stems_of(text: str) -> frozenset[str]:
-    return frozenset(stem_all([token.lower() for token in TOKEN_PATTERN.findall(text)]))
-
-
 Sentences = list[tuple[str, frozenset[str]]]
 
 
 def split_sentences(text: str) -> Sentences:
-    """Each sentence of a passage with the stems of its words, computed once per passage."""
-    return [(part, stems_of(part)) for part in sentences(text)]
+    """Each sentence of a passage with the stems of its words, as search stems a query's words.
+
+    The words of all the sentences are stemmed in one call: a search cuts a snippet from each of its
+    results, and most of their passages are new to it.
+    """
+    parts = sentences(text)
+    tokens = [words(part) for part in parts]
+    stems = stem_all([token for sentence in tokens for token in sentence])
+    split, start = [], 0
+    for part, sentence in zip(parts, tokens, strict=True):
+        split.append((part, frozenset(stems[start : start + len(sentence)])))
+        start += len(sentence)
+    return split
 
 
 def best_passage(parts: Sentences, query_stems: set[str], limit: int = SNIPPET_CHARACTERS) -> str:

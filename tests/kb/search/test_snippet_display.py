@@ -8,7 +8,7 @@ from indexer.build import build_index
 from kb.config import Settings
 from kb.index.format import load_published_index
 from kb.search.service import SearchService, continues_sentence
-from kb.search.snippets import shown_query
+from kb.search.snippets import best_passage, shown_query, split_sentences
 from tests.conftest import FakeEmbedder
 
 LONG_SECTION = (
@@ -72,3 +72,14 @@ def test_a_long_query_is_quoted_cut_at_a_word() -> None:
     assert shown_query("reset password") == "reset password"
     long_query = "Hello, I have been trying to send my invoice to a client for three days and it never arrives"
     assert shown_query(long_query) == "Hello, I have been trying to send my invoice to a client …"
+
+
+def test_a_snippet_finds_a_query_word_written_with_an_apostrophe() -> None:
+    """The query's "can't" is stemmed as search stems it ("cant"), and so is the passage's."""
+    passage = split_sentences("Open Settings first. Then choose Billing. If you can't log in, reset it.")
+    assert [sorted(stems) for _, stems in passage] == [
+        ["first", "open", "set"],
+        ["bill", "choos", "then"],
+        ["cant", "if", "in", "it", "log", "reset", "you"],
+    ]
+    assert best_passage(passage, {"cant", "log"}, limit=40) == "If you can't log in, reset it."
