@@ -47,6 +47,12 @@ def drop_last_chunk(build: Path) -> None:
     (build / CHUNKS_FILE).write_text("".join(lines[:-1]), encoding="utf-8")
 
 
+def damage_third_chunk(build: Path) -> None:
+    lines = (build / CHUNKS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2][:40] + "\n"
+    (build / CHUNKS_FILE).write_text("".join(lines), encoding="utf-8")
+
+
 def count_one_chunk_more(build: Path) -> None:
     manifest = json.loads((build / MANIFEST_FILE).read_text(encoding="utf-8"))
     (build / MANIFEST_FILE).write_text(json.dumps({**manifest, "chunk_count": manifest["chunk_count"] + 1}))
@@ -76,6 +82,11 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     "chunks file missing": (
         lambda build: (build / CHUNKS_FILE).unlink(),
         f"{{build}}/{CHUNKS_FILE}: missing from the build: {REBUILD}",
+    ),
+    "a chunk line cut short": (
+        damage_third_chunk,
+        f"{{build}}/{CHUNKS_FILE}: damaged (line 3 is not a JSON record: Unterminated string starting at: "
+        f"line 1 column 37 (char 36)): {REBUILD}",
     ),
     "a chunk fewer than vectors": (
         drop_last_chunk,

@@ -109,6 +109,9 @@ class Audience(enum.StrEnum):
         return True
 
 
+CHUNK_KINDS = {kind.value: kind for kind in ChunkKind}  # a lookup; ChunkKind(...) costs microseconds per chunk
+
+
 @dataclass
 class ChunkRecord:
     """One indexed passage; its position in chunks.jsonl is its vector id."""
@@ -124,7 +127,7 @@ class ChunkRecord:
     keywords: str = ""
 
     def __post_init__(self) -> None:
-        self.kind = ChunkKind(self.kind)  # read back from JSON as a plain string
+        self.kind = CHUNK_KINDS.get(self.kind) or ChunkKind(self.kind)  # read back from JSON as a plain string
 
 
 @dataclass
@@ -309,8 +312,17 @@ def read_articles(path: Path) -> dict[str, ArticleRecord]:
 
 
 def read_chunks(path: Path) -> list[ChunkRecord]:
-    with path.open(encoding="utf-8") as lines:
-        return [ChunkRecord(**json.loads(line)) for line in lines if line.strip()]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    try:
+        items = json.loads(f"[{','.join(line for line in lines if line.strip())}]")  # one parse: several times faster
+    except ValueError:
+        for number, line in enumerate(lines, start=1):
+            try:
+                json.loads(line) if line.strip() else None
+            except ValueError as error:
+                raise ValueError(f"line {number} is not a JSON record: {error}") from None
+        raise  # each line is JSON, but not one record each (two on a line, say)
+    return [ChunkRecord(**item) for item in items]
 
 
 def read_problems(path: Path) -> list[Problem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -95,23 +95,17 @@ def normalize_query(query: str, max_length: int) -> str:
     return text
 
 
-def common_stems(index: PublishedIndex) -> frozenset[str]:
+def common_stems(index: PublishedIndex, chunk_article: np.ndarray) -> frozenset[str]:
     """Stems in at least `COMMON_SHARE` of the articles (of a help center of `COMMON_MINIMUM` or more).
 
     A word in nearly every article, most often the product's name, tells the reader nothing about
-    why a result matched: it is neither highlighted nor used to pick the snippet.
+    why a result matched: it is neither highlighted nor used to pick the snippet. An article's words
+    are those BM25 matches in its chunks (its title, headings, tags and text), read from the postings
+    of the index of every article; `chunk_article` is each chunk's article position.
     """
     if len(index.articles) < COMMON_MINIMUM:
         return frozenset()
-    stems_by_article: dict[str, set[str]] = {
-        slug: set(tokenize(record.title)) for slug, record in index.articles.items()
-    }
-    for chunk in index.chunks:
-        if chunk.kind == ChunkKind.SECTION:
-            stems_by_article[chunk.slug].update(tokenize(chunk.text))
-    counts = Counter(stem for stems in stems_by_article.values() for stem in stems)
-    threshold = COMMON_SHARE * len(index.articles)
-    return frozenset(stem for stem, count in counts.items() if count >= threshold)
+    return index.lexical[Audience.PREVIEW].stems_in_groups(chunk_article, len(index.articles), COMMON_SHARE)
 
 
 def continues_sentence(previous: str, text: str) -> bool:
@@ -427,7 +421,7 @@ class SearchService:
     def plain_stems(self) -> frozenset[str]:
         """Stems found in nearly every article, such as the product's own name: they mark no passage."""
         if self.common_stems is None:
-            self.common_stems = common_stems(self.index)
+            self.common_stems = common_stems(self.index, self.chunk_article)
         return self.common_stems
 
     def rerank(self, text: str, ranked: list[RankedArticle]) -> list[RankedArticle]:
