@@ -96,24 +96,42 @@ def keep_published_versions(
 
 def article_files(root: Path) -> list[Path]:
     """Markdown files under `root`, skipping hidden files and folders, in a stable order."""
-    files = []
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = [name for name in subfolders if not name.startswith((".", "_"))]
-        files += [
-            Path(folder, name)
-            for name in names
-            if name.endswith(".md") and not name.startswith((".", "_")) and os.path.isfile(os.path.join(folder, name))
-        ]
-    return sorted(files, key=lambda file: file.relative_to(root).as_posix())
+    return [Path(file) for _, file in article_paths(root)]
+
+
+def article_paths(root: Path) -> list[tuple[str, str]]:
+    """(path relative to `root` with "/", the file's own path) of each Markdown file under `root`, by the first.
+
+    Hidden files and folders (".", "_") are skipped, and folders that cannot be read; links to folders
+    are not followed. Read with `os.scandir`, whose entries know their type without a `stat` each.
+    """
+    found: list[tuple[str, str]] = []
+
+    def visit(folder: str, prefix: str) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError:
+            return
+        for entry in listed:
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                visit(entry.path, f"{prefix}{entry.name}/")
+            elif entry.name.endswith(".md") and entry.is_file():
+                found.append((prefix + entry.name, entry.path))
+
+    visit(str(root), "")
+    return sorted(found)
 
 
 Signature = tuple[int, int, int, int]
 SETTLED_NANOSECONDS = 2_000_000_000  # file times tick coarsely: a file changed this recently may change unseen
 
 
-def file_signature(file: Path) -> Signature:
+def file_signature(file: Path | str) -> Signature:
     """What changes whenever a file's text may have: its size, inode, and modification and change times (ns)."""
-    status = file.stat()
+    status = os.stat(file)
     return (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
 
 
@@ -170,15 +188,14 @@ def load_articles(
     candidates: list[Article] = []  # valid articles, before their names are claimed
     seen: set[str] = set()
     hiding: set[str] = set()
-    for file in article_files(root):
-        path = file.relative_to(root).as_posix()
+    for path, file in article_paths(root):
         seen.add(path)
         category_text = repr(categories.get(path.split("/")[0]))
         cached = cache.get(path) if cache is not None else None
         try:
             signature = file_signature(file)
             if cached is None or not cached.holds_for(signature, category_text):
-                cached = parse_file(file, path, signature, category_text, categories, category_names, cached)
+                cached = parse_file(Path(file), path, signature, category_text, categories, category_names, cached)
         except UnicodeDecodeError as error:
             problems.append(Problem(path, None, Severity.ERROR, f"not UTF-8 text ({error.reason})"))
             continue

@@ -9,7 +9,7 @@ import pytest
 
 from kb.content.articles import asks_to_hide, read_article
 from kb.content.front_matter import parse_article_text
-from kb.content.loading import load_articles, read_category_names
+from kb.content.loading import article_files, article_paths, load_articles, read_category_names
 from kb.content.slugs import slugify
 from kb.errors import ArticleError
 from tests.conftest import DATA
@@ -160,6 +160,21 @@ def test_hidden_files_are_not_articles_and_undecodable_files_are_reported(tmp_pa
     assert result.articles == []
     assert [(problem.path, problem.severity) for problem in result.problems] == [("latin1.md", "error")]
     assert "not UTF-8" in result.problems[0].message
+
+
+def test_article_files_are_the_visible_markdown_files_in_path_order(tmp_path: Path) -> None:
+    for name in ["b.md", "a-z/c.md", "a/b/d.md", "a/_e.md", "_drafts/f.md", ".git/g.md", "notes.txt", "dir.md/h.md"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("---\ntitle: T\n---\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    (outside / "linked").mkdir(parents=True)
+    (outside / "linked" / "i.md").write_text("---\ntitle: T\n---\n")
+    (tmp_path / "linked").symlink_to(outside / "linked")  # a link to a folder is not followed
+    (tmp_path / "j.md").symlink_to(tmp_path / "b.md")  # a link to a file is a file
+    assert article_paths(tmp_path) == [
+        (relative, str(tmp_path / relative)) for relative in ["a-z/c.md", "a/b/d.md", "b.md", "dir.md/h.md", "j.md"]
+    ]
+    assert article_files(tmp_path) == [tmp_path / relative for relative, _ in article_paths(tmp_path)]
 
 
 def test_missing_articles_folder_is_an_error(tmp_path: Path) -> None:
