@@ -350,5 +350,8 @@ class LexicalIndex:
         if postings * SORT_INSTEAD_OF_SCAN < len(totals):  # sorting the few postings beats scanning every chunk
             documents = np.unique(np.concatenate([documents for documents, _ in found]))
         else:
-            documents = np.flatnonzero(totals)
+            held = np.zeros(len(totals), dtype=bool)  # a quarter of the bytes of the totals to scan
+            for documents, _ in found:
+                held[documents] = True
+            documents = np.flatnonzero(held)
         return self.chunk_ids[documents], totals[documents]
