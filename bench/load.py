@@ -308,7 +308,7 @@ def summarise_profile(path: Path) -> list[tuple[str, float]]:
 
 def format_run(run: Run) -> str:
     return (
-        f"{run.rate:.0f} req/s, p50 {run.p50_ms:.1f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+        f"{run.rate:.0f} req/s, p50 {run.p50_ms:.2f} ms, p95 {run.p95_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
         f"{run.failed} failed, {run.requests} requests"
         + (f", list used {run.wrapped} extra time(s)" if run.wrapped and run.name.endswith("distinct") else "")
     )
@@ -401,7 +401,7 @@ def report(servers: list[Server], arguments: argparse.Namespace, started: str, q
         for name, run in server.runs.items():
             wrapped = f" (list reused {run.wrapped}×)" if run.wrapped and name == "distinct" else ""
             rows.append(
-                f"| {server.name} | {name}{wrapped} | {connections[name]} | {run.rate:.0f} | {run.p50_ms:.1f} | "
+                f"| {server.name} | {name}{wrapped} | {connections[name]} | {run.rate:.0f} | {run.p50_ms:.2f} | "
                 f"{run.p95_ms:.1f} | {run.p99_ms:.1f} | {run.failed} | {run.requests} |"
             )
     starts = [

@@ -119,8 +119,9 @@ def main() -> None:
         files = [file for file in sorted(articles.rglob("*.md")) if is_public(file)]
         chosen = random.Random(7).sample(files, arguments.trials)
         timings = []
+        run = random.SystemRandom().randrange(10**5, 10**6)  # --existing edits in place: a word no earlier run added
         for trial, file in enumerate(chosen):
-            token = f"kbtrial{trial}x{random.Random(trial).randint(10**5, 10**6)}"
+            token = f"kbtrial{trial}x{run}"
             slug = file.stem
             text = file.read_text(encoding="utf-8")
             edited = text.replace("\n## ", f"\nAsk about the {token} setting.\n\n## ", 1)
