@@ -13,6 +13,7 @@ with it enforced, where a blocked script counts as a payload that got through.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -123,7 +124,9 @@ FIND_DANGER = """() => {
   return found;
 }"""
 BLOCKED = "blocked by the CSP:"
-TEMPLATE_RESULTS = ["1337", "SECRET_KEY", "&lt;Config"]  # what {{7*191}} or {{config}} would show if evaluated
+# What {{7*191}} or {{config}} would show if evaluated; 1337 not as part of a longer number.
+TEMPLATE_RESULTS = {"1337": r"(?<!\d)1337(?!\d)", "SECRET_KEY": "SECRET_KEY", "&lt;Config": "&lt;Config"}
+BUILD_ID = re.compile(r'data-preview-build="[^"]*"')  # a build's id is its time: it may hold any digits
 
 
 @dataclass
@@ -307,8 +310,10 @@ class Browser:
         """Let timers and autofocus fire, then look for anything able to run script."""
         self.page.wait_for_timeout(30)
         self.visit.dangers += [f"{self.page.url}: {danger}" for danger in self.page.evaluate(FIND_DANGER)]
-        text = self.page.content()
-        self.visit.template_results += [f"{self.page.url}: {found}" for found in TEMPLATE_RESULTS if found in text]
+        text = BUILD_ID.sub("", self.page.content())
+        self.visit.template_results += [
+            f"{self.page.url}: {found}" for found, pattern in TEMPLATE_RESULTS.items() if re.search(pattern, text)
+        ]
         self.visit.loads[kind] = self.visit.loads.get(kind, 0) + 1
 
     def open(self, kind: str, path: str) -> None:
