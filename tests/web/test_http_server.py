@@ -216,11 +216,16 @@ def test_malformed_http_gets_the_json_error_shape(server: Server) -> None:
     assert "<html>" not in page.text()
 
 
+ESTABLISHED = "01"  # the state column of /proc/net/tcp
+
+
 def worker_holding(client: socket.socket) -> int:
     """The pid of the server process holding the other end of `client`'s connection, found through /proc."""
     host, port = client.getsockname()
     here = f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
-    inodes = [line.split()[9] for line in Path("/proc/net/tcp").read_text().splitlines()[1:] if line.split()[2] == here]
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    # The established server end; an earlier connection from the same port may linger in TIME_WAIT (inode 0).
+    inodes = [row[9] for row in rows if row[2] == here and row[3] == ESTABLISHED]
     assert len(inodes) == 1, f"no single server end for {here}: {inodes}"
     for descriptors in Path("/proc").glob("[0-9]*/fd"):
         try:
