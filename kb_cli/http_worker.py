@@ -148,7 +148,7 @@ class HelpCenterWorker(ThreadWorker):  # type: ignore[misc]
             return
         super().set_accept_enabled(True)
         for listener in self.sockets:
-            ThreadWorker.accept(self, listener)  # nothing waiting is gunicorn's EAGAIN, ignored
+            super().accept(listener)  # nothing waiting is gunicorn's EAGAIN, ignored
 
     def handle(self, conn: Any) -> Any:
         if conn.parser is None and not self.cfg.is_ssl:  # with TLS gunicorn wraps the socket first
