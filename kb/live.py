@@ -6,6 +6,7 @@ and the log and `fallback_note` say so, until a sound build is published.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -42,6 +43,19 @@ def warmed(center: HelpCenter) -> HelpCenter:
     except Exception:  # best effort: a search that fails (a re-ranker that cannot load) fails for requests too
         logger.warning("build %s could not be warmed with a search", center.build_id, exc_info=True)
     return center
+
+
+def settle_heap() -> None:
+    """Take what this process holds now out of the cyclic garbage collector's walks, for a long-running server.
+
+    A worker holds a build's hundreds of thousands of objects for as long as it serves it, and every
+    full collection walked them all: about 200 ms at 10,000 articles, during which the worker answers
+    nothing. Frozen objects are still freed by reference counting; unfreezing first lets this
+    collection free the cycles of a build no longer served.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def first_loadable_build(index_dir: Path, load: Callable[[Path], Loaded]) -> tuple[Loaded, Path, str | None]:
@@ -98,6 +112,7 @@ class LiveHelpCenter:
         self._help_center: HelpCenter | None = None
         self._lock = threading.Lock()  # the first load, and who starts the background loader
         self._loader: threading.Thread | None = None
+        self.settles_heap = False  # set by a server: `settle_heap` after each build is loaded and switched to
 
     def published_target(self) -> str | None:
         try:
@@ -123,6 +138,8 @@ class LiveHelpCenter:
                 if self._help_center is None:
                     center, note = self.load(target)
                     self._help_center, self._target, self.fallback_note = warmed(center), target, note
+                    if self.settles_heap:
+                        settle_heap()
             return self._help_center
         if target != self._target:
             self.switch_in_background()
@@ -152,6 +169,9 @@ class LiveHelpCenter:
                 continue
             self._help_center, self._target, self.fallback_note = center, target, note  # readers see old or new
             logger.info("now serving build %s", center.build_id)
+            if self.settles_heap:
+                del center  # the old build, once no request holds it, is this collection's to free
+                settle_heap()
 
     def settled(self, timeout: float | None = None) -> HelpCenter:
         """The help center once the switch to the published build (if one is due) is done.

@@ -112,7 +112,9 @@ def run_server(settings: Settings, debug: bool = False) -> None:
 
         def load(self) -> Any:
             app = create_app(settings=settings)
-            app.extensions["kb"].warm_up()  # load the model now, not on the first customer's search
+            live = app.extensions["kb"]
+            live.settles_heap = True  # a worker serves for hours: its builds stay out of the collector's walks
+            live.warm_up()  # load the model now, not on the first customer's search
             return app
 
     HelpCenterServer().run()

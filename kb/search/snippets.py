@@ -17,11 +17,13 @@ def sentences(text: str) -> list[str]:
     return [part.strip() for part in SENTENCE_END.split(text) if part.strip()]
 
 
-Sentences = list[tuple[str, frozenset[str]]]
+# Tuples of strings only: a server caches tens of thousands of these, and the garbage collector stops
+# walking a tuple once it has seen that it holds only strings (it walks every set and list each time).
+Sentences = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def split_sentences(text: str) -> Sentences:
-    """Each sentence of a passage with the stems of its words, as search stems a query's words.
+    """Each sentence of a passage with the stems of its words (each once), as search stems a query's words.
 
     The words of all the sentences are stemmed in one call: a search cuts a snippet from each of its
     results, and most of their passages are new to it.
@@ -31,16 +33,16 @@ def split_sentences(text: str) -> Sentences:
     stems = stem_all([token for sentence in tokens for token in sentence])
     split, start = [], 0
     for part, sentence in zip(parts, tokens, strict=True):
-        split.append((part, frozenset(stems[start : start + len(sentence)])))
+        split.append((part, tuple(dict.fromkeys(stems[start : start + len(sentence)]))))
         start += len(sentence)
-    return split
+    return tuple(split)
 
 
 def best_passage(parts: Sentences, query_stems: set[str], limit: int = SNIPPET_CHARACTERS) -> str:
     """The run of whole sentences, at most `limit` characters, that holds the most query words."""
     if not parts:
         return ""
-    matched = [stems & query_stems for _, stems in parts]
+    matched = [query_stems.intersection(stems) for _, stems in parts]
     best_start, best_score = 0, -1
     for start in range(len(parts)):
         length, end, found = len(parts[start][0]), start + 1, set(matched[start])

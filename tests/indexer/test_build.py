@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +113,34 @@ def test_publish_switches_the_current_link_atomically_and_prunes(tmp_path: Path)
     remaining = sorted(path.name for path in (index_dir / "builds").iterdir())
     assert remaining == [builds[2].name, builds[3].name]
     assert [path.name for path in index_dir.iterdir() if path.name.startswith(".")] == []
+
+
+def test_a_server_keeps_its_build_out_of_the_collectors_walks_and_frees_the_build_it_leaves(
+    built_settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """A full collection walks every object the collector tracks; a server's builds are frozen out of it.
+
+    A build whose objects refer to each other in a cycle is still freed once the server has switched
+    away from it: frozen objects are not collected, so each switch unfreezes before it collects.
+    """
+    live = LiveHelpCenter(built_settings, fake_embedder)
+    live.settles_heap = True
+    try:
+        before = live.get()
+        tracked = {id(item) for item in gc.get_objects()}
+        assert id(before) not in tracked and id(before.index) not in tracked
+        assert gc.get_freeze_count() > 0
+        before.cycle = before  # type: ignore[attr-defined]
+        left = weakref.ref(before)
+        del before
+        (built_settings.articles / "account" / "reset-password.md").unlink()
+        build_index(built_settings, fake_embedder, show_progress=False)
+        after = live.settled()
+        assert after.article("reset-password") is None
+        assert left() is None
+        assert id(after) not in {id(item) for item in gc.get_objects()}
+    finally:
+        gc.unfreeze()
 
 
 def test_readers_keep_their_build_while_a_new_one_is_published(

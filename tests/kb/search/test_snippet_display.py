@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from indexer.build import build_index
@@ -83,3 +84,13 @@ def test_a_snippet_finds_a_query_word_written_with_an_apostrophe() -> None:
         ["cant", "if", "in", "it", "log", "reset", "you"],
     ]
     assert best_passage(passage, {"cant", "log"}, limit=40) == "If you can't log in, reset it."
+
+
+def test_a_passages_sentences_leave_the_garbage_collector_nothing_to_walk() -> None:
+    """A server caches the sentences of tens of thousands of passages; every full collection walked them."""
+    passage = split_sentences("Open Settings first. Then choose Billing. Open it again.")
+    for _ in range(3):  # each collection stops tracking the tuples whose items it already stopped tracking
+        gc.collect()
+    assert not gc.is_tracked(passage)
+    assert not any(gc.is_tracked(sentence) or gc.is_tracked(stems) for sentence, stems in passage)
+    assert passage[2] == ("Open it again.", ("open", "it", "again"))
