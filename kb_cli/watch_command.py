@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import os
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import click
 
@@ -35,17 +37,36 @@ def run_watcher(settings: Settings, stop: threading.Event | None = None) -> None
         watch_articles(settings, make_embedder(settings, batch=True), print_report, stop=stop)
 
 
-def start_watcher_process(settings: Settings) -> multiprocessing.process.BaseProcess:
-    """A separate process (started fresh, not forked, so the server's threads and model stay its own)."""
-    process = multiprocessing.get_context("spawn").Process(
-        target=run_watcher, args=(settings,), daemon=True, name="kb-watch"
-    )
-    process.start()
-    return process
+WATCHER_MODULE = "kb_cli.watch_command"  # run as `python -m WATCHER_MODULE ARTICLES INDEX MODEL` (see `main`)
 
 
-def exit_with_watcher(process: multiprocessing.process.BaseProcess) -> None:
-    if process.is_alive():
+def start_watcher_process(settings: Settings) -> subprocess.Popen[bytes]:
+    """The watcher as a plain child process, started fresh (not forked: the server's threads and model stay its own).
+
+    Not a multiprocessing child: gunicorn's workers, forked after it, inherit multiprocessing's record
+    of its children, and a worker that exited (a restart) terminated the watcher on its way out, then
+    failed to join it. The other settings come from the environment, which the child inherits.
+    """
+    command = [sys.executable, "-m", WATCHER_MODULE, os.fspath(settings.articles), os.fspath(settings.index)]
+    return subprocess.Popen([*command, settings.model])
+
+
+def exit_with_watcher(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
         process.terminate()
-        process.join(timeout=5)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     sys.stderr.flush()
+
+
+def main(arguments: list[str]) -> None:
+    """The body of the process `start_watcher_process` starts."""
+    articles, index, model = arguments
+    run_watcher(Settings.from_env(articles=Path(articles), index=Path(index), model=model))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

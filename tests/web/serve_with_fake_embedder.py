@@ -1,6 +1,7 @@
 """Test-only entry point: `kb serve ARGS` exactly as users run it, but with the fake embedder instead of the model.
 
-Run as `python -m tests.web.serve_with_fake_embedder --index DIR --port N`; tests/web/test_http_server.py
+Run as `python -m tests.web.serve_with_fake_embedder --index DIR --port N` (its `--watch` watcher runs
+`tests.web.watch_with_fake_embedder`); tests/web/test_http_server.py
 starts it to exercise gunicorn itself without loading the real model in every worker.
 """
 
@@ -22,5 +23,6 @@ if __name__ == "__main__":
     with (
         mock.patch("kb_cli.main.make_embedder", fake_embedder),
         mock.patch("kb.index.embedder.make_embedder", fake_embedder),
+        mock.patch("kb_cli.watch_command.WATCHER_MODULE", "tests.web.watch_with_fake_embedder"),
     ):
         cli(["serve", *sys.argv[1:]], prog_name="kb")

@@ -86,7 +86,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(settings: Settings, log: Path, workers: int = 1) -> Server:
+def start_server(settings: Settings, log: Path, workers: int = 1, watch: bool = False) -> Server:
     """`kb serve` on a free port; returns once /healthz answers (whatever its status).
 
     The agents database is `settings.database_url`, else kb.sqlite3 in `settings.data`.
@@ -98,7 +98,8 @@ def start_server(settings: Settings, log: Path, workers: int = 1) -> Server:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.web.serve_with_fake_embedder"]
             + ["--articles", str(settings.articles), "--index", str(settings.index)]
-            + ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            + ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+            + (["--watch"] if watch else []),
             cwd=REPOSITORY,
             env=environment,
             stdout=output,
@@ -265,6 +266,56 @@ def test_two_clients_are_served_by_two_workers(built_settings: Settings, tmp_pat
     finally:
         stop_server(running)
     assert spread == [2] * 30
+
+
+def children_of(parent: int) -> dict[int, str]:
+    """The running child processes of `parent`: their command lines."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if fields[1] == str(parent) and fields[0] != "Z":
+            found[int(stat.parent.name)] = command
+    return found
+
+
+def test_a_worker_that_exits_leaves_the_watcher_running_and_stopping_is_clean(
+    built_settings: Settings, tmp_path: Path
+) -> None:
+    """gunicorn replaces a worker that exits; the watcher it started before forking must outlive it.
+
+    It was a multiprocessing child, and each worker that exited terminated it on its way out, then
+    logged a traceback and exited with code 1.
+    """
+    running = start_server(built_settings, tmp_path / "server.log", workers=2, watch=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while len(children := children_of(running.process.pid)) < 3:
+            assert time.monotonic() < deadline, f"no watcher and two workers: {children}"
+            time.sleep(0.2)
+        [watcher] = [pid for pid, command in children.items() if "watch_with_fake_embedder" in command]
+        worker = min(pid for pid in children if pid != watcher)
+        os.kill(worker, signal.SIGTERM)  # a worker's graceful exit, as on a restart
+        while worker in (children := children_of(running.process.pid)) or len(children) < 3:
+            assert time.monotonic() < deadline, f"the worker was not replaced: {children}"
+            time.sleep(0.2)
+        time.sleep(0.5)
+        assert watcher in children_of(running.process.pid)
+        article = built_settings.articles / "account" / "reset-password.md"
+        article.write_text(article.read_text().replace("title: Reset your password", "title: Reset your passphrase"))
+        while "passphrase" not in running.get("/api/search?q=passphrase").text():
+            assert time.monotonic() < deadline, "the watcher did not publish the edit"
+            time.sleep(0.2)
+    finally:
+        running.process.send_signal(signal.SIGTERM)  # the master alone, as a service manager stops it
+        running.process.wait(timeout=20)
+        stop_server(running)
+    log = running.log.read_text()
+    assert "Traceback" not in log and "exited with code" not in log, log
+    assert watcher not in children_of(os.getpid()) and not Path(f"/proc/{watcher}").exists()
 
 
 def test_kb_serve_over_a_damaged_live_build_serves_the_last_good_build(
