@@ -17,6 +17,12 @@ import numpy as np
 from kb.config import Encoder
 from kb.errors import ModelLoadError
 
+# ONNX Runtime (1.32 and later, on Linux and macOS) keeps a persistent device id and a queue of usage
+# events (process, CPU, OS, Python path) under ~/.cache/Microsoft, to send to Microsoft when it can. A
+# help center's server reports to nobody: this opts out before any session starts. An operator who
+# sets the variable (to 0) decides otherwise.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 FLOAT_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 # Bump when the export or the quantization changes what vectors come out: a new cache folder and,

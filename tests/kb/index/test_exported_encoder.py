@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from kb.index import exported_encoder
 from kb.index.embedder import ExportedModelEmbedder, SentenceTransformerEmbedder, make_embedder
 from kb.index.exported_encoder import encoder_fingerprint, export_folder
 from kb.live import LiveHelpCenter
+from tests.conftest import REPOSITORY
 
 QUERIES = ["how do I reset my password", "refund for a double charge", "Export invoices to CSV?"]
 
@@ -217,3 +220,33 @@ def test_an_index_built_with_torch_is_refused_by_int8_and_served_by_onnx(
     )
     onnx = make_embedder(Settings(encoder=Encoder.ONNX))
     assert LiveHelpCenter(sample_settings, onnx).get() is not None
+
+
+def test_onnx_runtime_keeps_no_device_id_and_queues_no_usage_events(tmp_path: Path) -> None:
+    """ONNX Runtime would write ~/.cache/Microsoft/DeveloperTools/.onnxruntime/{deviceid,onnxruntime.db}."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    tensor = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    same = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [tensor], [same])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "identity.onnx")
+    home = tmp_path / "home"
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("ORT_")}
+    environment.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), PYTHONPATH=str(REPOSITORY))
+    script = (
+        "import sys; from pathlib import Path; import numpy as np\n"
+        "from kb.index.exported_encoder import onnxruntime_runner\n"
+        "run, names = onnxruntime_runner(Path(sys.argv[1]), 1)\n"
+        "print(names)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "identity.onnx")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['x']"
+    assert [str(path.relative_to(home)) for path in home.rglob("*") if path.is_file()] == []
