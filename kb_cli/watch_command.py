@@ -47,8 +47,9 @@ def start_watcher_process(settings: Settings) -> subprocess.Popen[bytes]:
     of its children, and a worker that exited (a restart) terminated the watcher on its way out, then
     failed to join it. The other settings come from the environment, which the child inherits.
     """
-    command = [sys.executable, "-m", WATCHER_MODULE, os.fspath(settings.articles), os.fspath(settings.index)]
-    return subprocess.Popen([*command, settings.model])
+    return subprocess.Popen(
+        [sys.executable, "-m", WATCHER_MODULE, os.fspath(settings.articles), os.fspath(settings.index), settings.model]
+    )
 
 
 def exit_with_watcher(process: subprocess.Popen[bytes]) -> None:
